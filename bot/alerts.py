@@ -1,0 +1,81 @@
+"""Turn firings and feed-health events into outbox rows (pure).
+
+The payload is a JSON snapshot of everything the Slack message shows, so that
+the message can be rendered (and re-rendered after a restart) without reading
+any other table, and so that `marketbot alerts` can show what was said.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.figures import METRICS
+from bot.items import Item
+from bot.rules import Firing, format_change, format_value
+from bot.store.tables import AlertRow
+
+
+def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Item,
+               company_name: str, evidence: str, default_channel: str) -> AlertRow:
+    obs, rule = firing.observation, firing.rule
+    metric = METRICS[obs.metric]
+    channel = rule.channel or default_channel
+    change = firing.change
+    payload = {
+        "kind": "rule",
+        "company": obs.company,
+        "company_name": company_name,
+        "metric": obs.metric,
+        "metric_label": metric.label,
+        "unit": obs.unit,
+        "basis": obs.basis,
+        "accounting": obs.accounting,
+        "period": obs.period,
+        "value": obs.value,
+        "value_text": format_value(obs.value, obs.unit),
+        "approx": obs.approx,
+        "confidence": obs.confidence,
+        "direction": change.direction if change else None,
+        "change_text": format_change(change) if change else None,
+        "previous": None if change is None else {
+            "value": change.previous.value,
+            "value_text": format_value(change.previous.value, change.previous.unit),
+            "period": change.previous.period,
+            "source_kind": change.previous.source_kind,
+        },
+        "crossed": list(firing.crossed),
+        "rule": rule.rule_id,
+        "severity": rule.severity,
+        "evidence": evidence,
+        "source": _source(item),
+    }
+    return AlertRow(
+        dedupe_key=firing.dedupe_key, kind="rule", group_key=f"item:{item_id}:{channel}",
+        rule_id=rule.rule_id, company=obs.company, metric=obs.metric, period=obs.period,
+        value=obs.value, channel=channel, severity=rule.severity, mention=rule.mention,
+        item_id=item_id, figure_id=figure_id, payload=json.dumps(payload),
+    )
+
+
+def feed_notice(kind: str, *, feed: str, reason: str | None, failures: int,
+                since: datetime | None, channel: str, now: datetime) -> AlertRow:
+    """One notice when a feed starts failing for good, one when it recovers."""
+    assert kind in ("feed_down", "feed_up")
+    stamp = (since or now).isoformat()
+    payload = {"kind": kind, "feed": feed, "reason": reason, "failures": failures,
+               "since": stamp, "at": now.isoformat()}
+    return AlertRow(dedupe_key=f"{kind}:{feed}:{stamp}", kind=kind,
+                    group_key=f"{kind}:{feed}:{stamp}", channel=channel,
+                    severity="warning" if kind == "feed_down" else "info",
+                    payload=json.dumps(payload))
+
+
+def _source(item: Item) -> dict:
+    return {
+        "title": item.title,
+        "link": item.link,
+        "feed": item.feed,
+        "kind": item.source_kind,
+        "published": item.published.isoformat() if item.published else None,
+    }

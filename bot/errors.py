@@ -1,0 +1,58 @@
+"""The exception tree. Foreign exceptions (httpx, feedparser, slack-sdk, YAML,
+pydantic) are translated into these once, at the boundary where they occur,
+with `raise X(...) from exc`; everything above the boundary sees only these.
+
+    MarketbotError
+    ├── ConfigError      a config file or setting is invalid (exit code 2)
+    ├── SourceError      a feed could not be fetched or parsed
+    │   ├── FetchError   transport, HTTP status, size cap
+    │   └── ParseError   malformed XML, entity declarations, no entries
+    └── DeliveryError    Slack refused or could not be reached
+
+SourceError and DeliveryError carry `retryable` (and `retry_after`, seconds,
+when the server said so) so that callers decide to retry without re-reading
+the cause.
+"""
+
+from __future__ import annotations
+
+
+class MarketbotError(Exception):
+    """Base of every error marketbot raises on purpose."""
+
+
+class ConfigError(MarketbotError):
+    """Invalid configuration. `problems` are one-line messages `file:line: key: reason`."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class SourceError(MarketbotError):
+    def __init__(self, reason: str, *, retryable: bool = True, retry_after: float | None = None):
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class FetchError(SourceError):
+    """The source could not be fetched (DNS, timeout, HTTP 4xx/5xx, oversize)."""
+
+
+class ParseError(SourceError):
+    """The bytes arrived but are not a usable feed."""
+
+
+class DeliveryError(MarketbotError):
+    """Slack did not accept a message. Permanent errors (`invalid_auth`,
+    `channel_not_found`, …) have retryable=False."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None):
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(reason)

@@ -1,0 +1,57 @@
+"""The Item value: one story, filing or document a source produced.
+
+Sources (RSS feeds, EDGAR, article fetching) produce Items; the pipeline
+stores them, extracts figures from `text`, and never looks at where they
+came from beyond `source_kind`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.figures import Figure
+
+
+@dataclass(frozen=True)
+class Item:
+    feed: str
+    title: str
+    link: str | None = None
+    guid: str | None = None
+    summary: str = ""  # plain text
+    content: str = ""  # plain text (the article body when it was fetched)
+    published: datetime | None = None  # timezone-aware UTC
+    source_kind: str = "news"
+    company: str = "DELL"
+    html: str | None = None  # HTML whose tables the extractor should read (EDGAR exhibits)
+    # Figures a source states itself, not extracted from text (XBRL facts).
+    figures: tuple[Figure, ...] = ()
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def text(self) -> str:
+        """What the extractor reads: title, summary and content, without repeats."""
+        parts = [self.title.strip()]
+        for part in (self.summary.strip(), self.content.strip()):
+            if part and part not in parts[-1] and not any(part in p for p in parts):
+                parts.append(part)
+        return "\n\n".join(p for p in parts if p)
+
+    @property
+    def content_hash(self) -> str:
+        basis = f"{self.title.strip()}\n{self.summary.strip()}\n{self.content.strip()}"
+        return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
+
+    @property
+    def dedupe_key(self) -> str:
+        """guid, else link, else a content hash: the same story never counts twice."""
+        if self.guid:
+            return "guid:" + self.guid.strip()[:500]
+        if self.link:
+            return "link:" + self.link.strip()[:500]
+        return "hash:" + self.content_hash
+
+    def with_(self, **changes) -> Item:
+        return replace(self, **changes)

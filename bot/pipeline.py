@@ -1,0 +1,268 @@
+"""One poll of one feed: collect → keep the new → extract → store + evaluate.
+
+    source.collect()      fetch and parse (RSS/Atom) or walk filings (EDGAR)
+    store.items.unseen()  the database decides what is new
+    extract()             pure: text → figures (CPU, outside any transaction)
+    one transaction       items, figures, alerts (outbox) and feed state together,
+                          so a crash leaves either all of a poll or none of it:
+                          nothing re-alerted, nothing lost.
+
+A failing source is recorded on its feed (reason, consecutive failures, next
+poll with backoff) and never raises out of `poll()`: one bad feed never stops
+the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session
+
+from bot import alerts as alert_rows
+from bot import rules, store
+from bot.app import App
+from bot.config import FeedConfig, format_duration
+from bot.errors import SourceError
+from bot.extract import extract, extract_html
+from bot.figures import Figure
+from bot.items import Item
+from bot.parser import parse_feed
+from bot.store.tables import FeedState, FigureRow
+
+log = logging.getLogger("marketbot.pipeline")
+
+Unseen = Callable[[list[Item]], list[Item]]
+
+
+@dataclass
+class Batch:
+    """What a source collected in one poll."""
+
+    items: list[Item] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    skipped: int = 0  # malformed entries left out
+    warning: str | None = None
+
+
+class Source(Protocol):
+    def collect(self, feed: FeedConfig, state: FeedState, unseen: Unseen) -> Batch: ...
+
+
+@dataclass
+class PollResult:
+    feed: str
+    ok: bool
+    new_items: int = 0
+    figures: int = 0
+    alerts: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    retry_in: float | None = None
+
+
+class RssSource:
+    """RSS/Atom over HTTP(S), file:// or a local path, with conditional GET."""
+
+    def __init__(self, app: App):
+        self.app = app
+
+    def collect(self, feed: FeedConfig, state: FeedState, unseen: Unseen) -> Batch:
+        resp = self.app.fetcher.get(feed.url, etag=state.etag, last_modified=state.last_modified)
+        if resp.not_modified:
+            return Batch(not_modified=True, etag=state.etag, last_modified=state.last_modified)
+        company = self.app.company(feed.company)
+        parsed = parse_feed(resp.body, feed=feed.name, url=resp.url,
+                            content_type=resp.content_type, source_kind=feed.source_kind,
+                            company=company.ticker)
+        return Batch(parsed.items, etag=resp.etag, last_modified=resp.last_modified,
+                     skipped=parsed.skipped, warning=parsed.warning)
+
+
+def backoff_delay(every: float, failures: int, retry_after: float | None = None) -> float:
+    """interval × 2^(failures−1), at least Retry-After, capped at interval × 12:
+    a failing feed slows down but is never dropped (Miniflux's error-count rule)."""
+    delay = every * 2 ** max(0, failures - 1)
+    if retry_after:
+        delay = max(delay, retry_after)
+    return min(delay, every * 12)
+
+
+class Pipeline:
+    def __init__(self, app: App, sources: dict[str, Source] | None = None,
+                 enrich: Callable[[FeedConfig, list[Item]], list[Item]] | None = None):
+        self.app = app
+        self.sources = sources if sources is not None else default_sources(app)
+        self.enrich = enrich
+
+    # ------------------------------------------------------------ poll
+    def poll(self, feed: FeedConfig) -> PollResult:
+        app, now = self.app, self.app.clock()
+        with store.transaction(app.engine) as s:
+            state = store.feeds.get_state(s, feed.name)
+        try:
+            source = self.sources.get(feed.kind)
+            if source is None:
+                raise SourceError(f"no source for feed kind {feed.kind!r}", retryable=False)
+            batch = source.collect(feed, state, self._unseen)
+        except SourceError as exc:
+            return self._failed(feed, exc, now)
+        if batch.warning:
+            log.warning("parse: %s: read despite: %s", feed.name, batch.warning)
+        if batch.skipped:
+            app.telemetry.items_skipped.labels(feed.name).inc(batch.skipped)
+        new = self._unseen(batch.items)
+        if new and self.enrich is not None:
+            new = self.enrich(feed, new)
+        analysed = [(item, *self._analyse(item)) for item in _oldest_first(new)]
+        result = PollResult(feed.name, ok=True, not_modified=batch.not_modified)
+        with store.transaction(app.engine) as s:
+            for item, text, figures in analysed:
+                item_id = store.items.insert(s, item, text)
+                if item_id is None:
+                    continue  # another poll stored it first
+                rows = store.figures.insert(s, item_id, item, figures)
+                result.new_items += 1
+                result.figures += len(rows)
+                result.alerts += self._evaluate(s, item, item_id, rows)
+            st = store.feeds.record_success(
+                s, feed.name, url=feed.url, now=now,
+                next_poll_at=now + timedelta(seconds=feed.every), etag=batch.etag,
+                last_modified=batch.last_modified, new_items=result.new_items,
+                not_modified=batch.not_modified)
+            if st.down_notified:
+                st.down_notified = False
+                result.alerts += self._queue(s, alert_rows.feed_notice(
+                    "feed_up", feed=feed.name, reason=None, failures=0, since=now,
+                    channel=app.config.slack.channel, now=now))
+        self._count(feed, result)
+        log.info("poll: %s: %s, %d new item(s), %d figure(s), %d alert(s)", feed.name,
+                 "not modified" if batch.not_modified else "ok", result.new_items,
+                 result.figures, result.alerts)
+        return result
+
+    def _unseen(self, items: list[Item]) -> list[Item]:
+        with store.transaction(self.app.engine) as s:
+            return store.items.unseen(s, items)
+
+    # ------------------------------------------------------------ extract
+    def _analyse(self, item: Item) -> tuple[str, list[Figure]]:
+        """The text figures are read from, and the figures (extracted + stated)."""
+        company = self.app.company(item.company)
+        published = item.published.date() if item.published else None
+        try:
+            if item.html:
+                text, figures = extract_html(item.html, published=published,
+                                             calendar=company.calendar)
+                text = f"{item.title}\n\n{text}" if item.title else text
+                shift = len(item.title) + 2 if item.title else 0
+                figures = [_shift(f, shift) for f in figures]
+            else:
+                text = item.text
+                figures = extract(text, published=published, calendar=company.calendar)
+        except Exception:  # the extractor promises not to raise; one item never stops a poll
+            log.exception("extract: %s: %s: extraction failed", item.feed, item.title[:80])
+            self.app.telemetry.extract_errors.labels(item.feed).inc()
+            text, figures = item.text, []
+        return text, list(figures) + list(item.figures)
+
+    # ------------------------------------------------------------ rules
+    def _evaluate(self, s: Session, item: Item, item_id: int, rows: list[FigureRow]) -> int:
+        cfg = self.app.config
+        if not cfg.rules:
+            return 0
+        company = self.app.company(item.company)
+        queued = 0
+        for row in _best_per_key(rows):
+            obs = observation(row)
+
+            def lookup(metric, basis, period, accounting, _obs=obs):
+                prev = store.figures.current(
+                    s, company=_obs.company, metric=metric, basis=basis, period=period,
+                    accounting=accounting,
+                    exclude_item=item_id if period == _obs.period else None)
+                return observation(prev) if prev else None
+
+            for firing in rules.evaluate(cfg.rules, obs, lookup):
+                queued += self._queue(s, alert_rows.rule_alert(
+                    firing, item_id=item_id, figure_id=row.id, item=item,
+                    company_name=company.name, evidence=row.evidence,
+                    default_channel=cfg.slack.channel))
+        return queued
+
+    def _queue(self, s: Session, row) -> int:
+        if store.alerts.insert(s, row) is None:
+            return 0  # already alerted (same rule, metric, period, value)
+        self.app.telemetry.alerts.labels(row.kind).inc()
+        return 1
+
+    # ------------------------------------------------------------ failure
+    def _failed(self, feed: FeedConfig, exc: SourceError, now: datetime) -> PollResult:
+        app = self.app
+        with store.transaction(app.engine) as s:
+            failures = store.feeds.get_state(s, feed.name).consecutive_failures + 1
+            delay = backoff_delay(feed.every, failures, exc.retry_after)
+            st = store.feeds.record_failure(s, feed.name, url=feed.url, now=now,
+                                            reason=exc.reason,
+                                            next_poll_at=now + timedelta(seconds=delay))
+            notice_after = app.config.slack.feed_failure_notice_after
+            if st.consecutive_failures >= notice_after and not st.down_notified:
+                st.down_notified = True
+                self._queue(s, alert_rows.feed_notice(
+                    "feed_down", feed=feed.name, reason=exc.reason,
+                    failures=st.consecutive_failures, since=st.failing_since,
+                    channel=app.config.slack.channel, now=now))
+        app.telemetry.polls.labels(feed.name, "error").inc()
+        log.warning("fetch: %s: %s, retry in %s (failure %d in a row)", feed.name, exc.reason,
+                    format_duration(delay), failures)
+        return PollResult(feed.name, ok=False, error=exc.reason, retry_in=delay)
+
+    def _count(self, feed: FeedConfig, result: PollResult) -> None:
+        t = self.app.telemetry
+        t.polls.labels(feed.name, "not_modified" if result.not_modified else "ok").inc()
+        if result.new_items:
+            t.items.labels(feed.name).inc(result.new_items)
+
+
+def default_sources(app: App) -> dict[str, Source]:
+    sources: dict[str, Source] = {"rss": RssSource(app)}
+    return sources
+
+
+def observation(row: FigureRow) -> rules.Observation:
+    return rules.Observation(
+        company=row.company, metric=row.metric, basis=row.basis, period=row.period,
+        value=row.value, unit=row.unit, accounting=row.accounting, confidence=row.confidence,
+        comparative=row.comparative, source_kind=row.source_kind, published=row.published_at,
+        figure_id=row.id, approx=row.approx)
+
+
+def _best_per_key(rows: list[FigureRow]) -> list[FigureRow]:
+    """One figure per (metric, basis, accounting family, period) of an item: a press
+    release states revenue as $29.8 billion and as 29,776 in a table; alert once."""
+    best: dict[tuple, FigureRow] = {}
+    for r in rows:
+        if r.comparative or r.period is None:
+            continue
+        key = (r.metric, r.basis, store.figures.accounting_family(r.accounting), r.period)
+        cur = best.get(key)
+        if cur is None or (r.confidence, -len(r.evidence)) > (cur.confidence, -len(cur.evidence)):
+            best[key] = r
+    return list(best.values())
+
+
+def _oldest_first(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: (i.published is None, i.published or datetime.min))
+
+
+def _shift(f: Figure, by: int) -> Figure:
+    from dataclasses import replace
+    return replace(f, span=(f.span[0] + by, f.span[1] + by)) if by else f
+
+
+__all__ = ["Batch", "Pipeline", "PollResult", "RssSource", "Source", "backoff_delay", "date"]

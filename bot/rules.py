@@ -1,0 +1,186 @@
+"""Rule evaluation: pure. A new observation + a way to look up the value that
+stood for another period → the rules it fires, with what they crossed.
+
+A rule fires at most once per (rule, company, metric, basis, period, value):
+`Firing.dedupe_key` is what the outbox's unique constraint holds, so the same
+figure from ten articles, or seen again after a restart, alerts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import RuleConfig
+from bot.figures import METRICS
+from bot.fiscal import Period
+
+
+@dataclass(frozen=True)
+class Observation:
+    company: str
+    metric: str
+    basis: str
+    period: str | None
+    value: float
+    unit: str
+    accounting: str | None = None
+    confidence: float = 1.0
+    comparative: bool = False
+    source_kind: str = "news"
+    published: datetime | None = None
+    figure_id: int | None = None
+    approx: bool = False
+
+
+# lookup(metric, basis, period_label, accounting) → the value standing for that period
+Lookup = Callable[[str, str, str, str | None], Observation | None]
+
+
+@dataclass(frozen=True)
+class Change:
+    previous: Observation
+    amount: float  # in `unit`
+    unit: str  # "bps" or "%"
+    compare: str  # "qoq", "yoy" or "revision"
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.amount > 0 else "down" if self.amount < 0 else "flat"
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: RuleConfig
+    observation: Observation
+    crossed: tuple[str, ...]  # human descriptions of each threshold crossed
+    change: Change | None
+
+    @property
+    def dedupe_key(self) -> str:
+        o = self.observation
+        family = "non_gaap" if o.accounting == "non_gaap" else "gaap"
+        return (f"rule:{self.rule.rule_id}:{o.company}:{o.metric}:{o.basis}:{family}:"
+                f"{o.period}:{o.value:.6g}")
+
+
+def evaluate(rules: tuple[RuleConfig, ...] | list[RuleConfig], obs: Observation,
+             lookup: Lookup) -> list[Firing]:
+    return [f for rule in rules if (f := evaluate_rule(rule, obs, lookup))]
+
+
+def applies(rule: RuleConfig, obs: Observation) -> bool:
+    """Whether a rule looks at this observation at all."""
+    if rule.metric != obs.metric or rule.basis != obs.basis:
+        return False
+    if obs.period is None or obs.comparative:
+        return False  # no period: nothing to compare; comparative: old news
+    if rule.company and rule.company != obs.company:
+        return False
+    if rule.accounting == "non_gaap" and obs.accounting != "non_gaap":
+        return False
+    if rule.accounting == "gaap" and obs.accounting == "non_gaap":
+        return False
+    return obs.confidence >= rule.min_confidence
+
+
+def evaluate_rule(rule: RuleConfig, obs: Observation, lookup: Lookup) -> Firing | None:
+    if not applies(rule, obs):
+        return None
+    crossed: list[str] = []
+    unit = METRICS[obs.metric].unit
+    if rule.above is not None and obs.value > rule.above:
+        crossed.append(f"above {format_value(rule.above, unit)}")
+    if rule.below is not None and obs.value < rule.below:
+        crossed.append(f"below {format_value(rule.below, unit)}")
+    change = None
+    if rule.change_bps is not None or rule.change_pct is not None:
+        change, text = _period_change(rule, obs, lookup)
+        if text:
+            crossed.append(text)
+    if rule.revision_pct is not None:
+        revision, text = _revision(rule, obs, lookup)
+        change = change or revision
+        if text:
+            crossed.append(text)
+    if not crossed:
+        return None
+    return Firing(rule, obs, tuple(crossed), change)
+
+
+def compare_period(period: str, compare: str) -> str:
+    p = Period.parse(period)
+    return (p.year_ago() if compare == "yoy" else p.previous()).label
+
+
+def _period_change(rule: RuleConfig, obs: Observation, lookup: Lookup
+                   ) -> tuple[Change | None, str | None]:
+    prev = lookup(obs.metric, obs.basis, compare_period(obs.period, rule.compare), obs.accounting)
+    if prev is None:
+        return None, None
+    label = "q/q" if rule.compare == "qoq" else "y/y"
+    if rule.change_bps is not None:
+        change = Change(prev, (obs.value - prev.value) * 100, "bps", rule.compare)
+        threshold = f"{rule.change_bps:g} bps {label}"
+        hit = _moved(change.amount, rule.change_bps, rule.direction)
+    else:
+        if prev.value == 0:
+            return None, None
+        change = Change(prev, (obs.value - prev.value) / abs(prev.value) * 100, "%",
+                        rule.compare)
+        threshold = f"{rule.change_pct:g}% {label}"
+        hit = _moved(change.amount, rule.change_pct, rule.direction)
+    if not hit:
+        return change, None
+    verb = {"up": "rose", "down": "fell"}.get(change.direction, "moved")
+    return change, f"{verb} ≥ {threshold}"
+
+
+def _revision(rule: RuleConfig, obs: Observation, lookup: Lookup
+              ) -> tuple[Change | None, str | None]:
+    prev = lookup(obs.metric, obs.basis, obs.period, obs.accounting)
+    if prev is None or prev.value == 0:
+        return None, None
+    change = Change(prev, (obs.value - prev.value) / abs(prev.value) * 100, "%", "revision")
+    if not _moved(change.amount, rule.revision_pct, rule.direction):
+        return change, None
+    verb = {"up": "raised", "down": "cut"}.get(change.direction, "revised")
+    return change, f"guidance {verb} ≥ {rule.revision_pct:g}%"
+
+
+def _moved(amount: float, threshold: float, direction: str) -> bool:
+    # Compare at a precision finer than any figure we store, so that 17.8 − 18.3
+    # (−50.000000000000036 bps in floating point) counts as the 50 bps it is.
+    amount = round(amount, 6)
+    if direction == "up":
+        return amount >= threshold
+    if direction == "down":
+        return -amount >= threshold
+    return abs(amount) >= threshold
+
+
+def format_value(value: float, unit: str) -> str:
+    """17.8 % → '17.8%'; 51.3e9 USD → '$51.3B'; 5.24 USD/share → '$5.24'."""
+    if unit == "%":
+        return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
+    if unit == "USD/share":
+        return f"${value:,.2f}"
+    if unit == "USD":
+        for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if abs(value) >= size:
+                return f"${value / size:,.2f}".rstrip("0").rstrip(".") + suffix
+        return f"${value:,.0f}"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "quarters":
+        return f"{value:.1f} quarters"
+    return f"{value:g} {unit}"
+
+
+def format_change(change: Change) -> str:
+    sign = "+" if change.amount > 0 else "−" if change.amount < 0 else "±"
+    mag = abs(change.amount)
+    amount = f"{mag:,.0f} bps" if change.unit == "bps" else f"{mag:.1f}%"
+    label = {"qoq": "q/q", "yoy": "y/y", "revision": "vs prior guidance"}[change.compare]
+    return f"{sign}{amount} {label}"

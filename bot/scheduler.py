@@ -1,0 +1,120 @@
+"""Running the pipeline: once (`run --once`) or on a schedule (APScheduler 3).
+
+One interval job per feed (jitter so that many feeds don't poll in lock-step,
+coalesce so that a missed run is not replayed many times, max_instances=1 so
+that a slow feed is never polled twice at once), and one delivery job that
+drains the outbox. A failing feed's backoff lives in the database
+(feed_state.next_poll_at), so it survives restarts; the feed's job simply skips
+polls until then.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import store
+from bot.app import App
+from bot.config import FeedConfig
+from bot.delivery import Delivery, DeliveryReport
+from bot.pipeline import Pipeline, PollResult
+
+log = logging.getLogger("marketbot.scheduler")
+
+DELIVERY_EVERY = 5.0  # seconds between outbox drains in the long-running mode
+
+
+@dataclass
+class CycleReport:
+    polls: list[PollResult] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def failed(self) -> list[PollResult]:
+        return [p for p in self.polls if not p.ok]
+
+
+def enabled_feeds(app: App) -> list[FeedConfig]:
+    return [f for f in app.config.feeds if f.enabled]
+
+
+def run_once(app: App, pipeline: Pipeline, delivery: Delivery) -> CycleReport:
+    """Poll every enabled feed once (concurrently), then deliver what is due."""
+    feeds = enabled_feeds(app)
+    report = CycleReport()
+    with ThreadPoolExecutor(max_workers=min(app.config.http.workers, max(1, len(feeds))),
+                            thread_name_prefix="poll") as pool:
+        report.polls = list(pool.map(pipeline.poll, feeds))
+    report.delivery = delivery.run()
+    return report
+
+
+def jitter_for(every: float) -> float:
+    return min(every * 0.1, 60.0)
+
+
+class Runner:
+    """The long-running scheduler. `stop()` (or SIGTERM/SIGINT) ends it cleanly."""
+
+    def __init__(self, app: App, pipeline: Pipeline, delivery: Delivery):
+        self.app, self.pipeline, self.delivery = app, pipeline, delivery
+        self.scheduler = BlockingScheduler(
+            executors={"default": APThreadPool(app.config.http.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._delivery_lock = threading.Lock()
+
+    def start(self) -> None:
+        now = self.app.clock()
+        for feed in enabled_feeds(self.app):
+            self.scheduler.add_job(
+                self._poll, IntervalTrigger(seconds=feed.every, jitter=jitter_for(feed.every)),
+                args=[feed], id=f"feed:{feed.name}", name=f"poll {feed.name}",
+                next_run_time=now + timedelta(seconds=min(5.0, jitter_for(feed.every))))
+        self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_EVERY),
+                               id="deliver", name="deliver alerts", next_run_time=now)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                signal.signal(sig, lambda *_: self.stop())
+            except ValueError:  # not the main thread (tests)
+                pass
+        log.info("scheduler: %d feed(s) scheduled", len(enabled_feeds(self.app)))
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _poll(self, feed: FeedConfig) -> None:
+        if self._backing_off(feed):
+            return
+        result = self.pipeline.poll(feed)
+        if result.alerts:
+            self._deliver()
+
+    def _backing_off(self, feed: FeedConfig) -> bool:
+        with store.transaction(self.app.engine) as s:
+            st = store.feeds.get_state(s, feed.name)
+        if not st.consecutive_failures or st.next_poll_at is None:
+            return False
+        slack = timedelta(seconds=jitter_for(feed.every) + 1)
+        return self.app.clock() + slack < st.next_poll_at
+
+    def _deliver(self) -> None:
+        if not self._delivery_lock.acquire(blocking=False):
+            return  # a drain is running; it will see the new alerts
+        try:
+            self.delivery.run()
+        except Exception:  # a delivery bug must not kill the scheduler thread
+            log.exception("delivery: drain failed")
+        finally:
+            self._delivery_lock.release()

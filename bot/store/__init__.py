@@ -1,0 +1,12 @@
+"""Storage: every SQL statement of marketbot lives in this package.
+
+    db       engine (SQLite WAL / PostgreSQL), transactions, insert-or-ignore
+    tables   the SQLModel tables
+    feeds    feed state            items    deduplicated items
+    figures  observations          alerts   the outbox
+"""
+
+from bot.store import alerts, feeds, figures, items
+from bot.store.db import init_db, make_engine, transaction
+
+__all__ = ["alerts", "feeds", "figures", "items", "init_db", "make_engine", "transaction"]

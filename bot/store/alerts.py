@@ -1,0 +1,96 @@
+"""The alert outbox: insert once (unique dedupe key), claim with a lease, and
+record the outcome only after Slack answers (Alertmanager's notification log).
+
+Claiming with a lease is what lets a second replica (or a restarted process)
+pick up alerts whose sender died, without two senders posting the same one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from bot.store.db import insert_ignore
+from bot.store.tables import AlertRow
+
+STATUSES = ("pending", "sent", "failed")
+
+
+def insert(s: Session, row: AlertRow) -> int | None:
+    """Queue an alert; None when an alert with its dedupe key exists already."""
+    values = row.model_dump(exclude={"id"})
+    return insert_ignore(s, AlertRow, values)
+
+
+def due(s: Session, now: datetime) -> list[AlertRow]:
+    """Pending alerts whose retry time has come and that nobody holds a lease on."""
+    q = select(AlertRow).where(
+        AlertRow.status == "pending",
+        or_(col(AlertRow.next_attempt_at).is_(None), col(AlertRow.next_attempt_at) <= now),
+        or_(col(AlertRow.claimed_until).is_(None), col(AlertRow.claimed_until) <= now),
+    ).order_by(col(AlertRow.id))
+    return list(s.exec(q))
+
+
+def claim(s: Session, ids: Iterable[int], *, now: datetime, lease: timedelta,
+          owner: str) -> list[int]:
+    """Take a lease on pending alerts; returns the ids this owner now holds."""
+    ids = list(ids)
+    if not ids:
+        return []
+    s.exec(update(AlertRow).where(
+        col(AlertRow.id).in_(ids), AlertRow.status == "pending",
+        or_(col(AlertRow.claimed_until).is_(None), col(AlertRow.claimed_until) <= now),
+    ).values(claimed_until=now + lease, claimed_by=owner))
+    held = s.exec(select(AlertRow.id).where(col(AlertRow.id).in_(ids),
+                                            AlertRow.status == "pending",
+                                            AlertRow.claimed_by == owner))
+    return list(held)
+
+
+def mark_sent(s: Session, ids: list[int], *, now: datetime, channel: str | None,
+              ts: str | None, attempts: int = 1) -> None:
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(
+        status="sent", sent_at=now, slack_channel=channel, slack_ts=ts, claimed_until=None,
+        claimed_by=None, attempts=AlertRow.attempts + attempts, last_error=None))
+
+
+def mark_failed(s: Session, ids: list[int], *, reason: str, attempts: int = 1) -> None:
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(
+        status="failed", last_error=reason, claimed_until=None, claimed_by=None,
+        attempts=AlertRow.attempts + attempts))
+
+
+def mark_retry(s: Session, ids: list[int], *, reason: str, next_attempt_at: datetime,
+               attempts: int = 1) -> None:
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(
+        last_error=reason, next_attempt_at=next_attempt_at, claimed_until=None, claimed_by=None,
+        attempts=AlertRow.attempts + attempts))
+
+
+def mark_shown(s: Session, ids: list[int], *, now: datetime) -> None:
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(shown_at=now))
+
+
+def listing(s: Session, status: str | None = None, limit: int | None = None) -> list[AlertRow]:
+    q = select(AlertRow)
+    if status:
+        q = q.where(AlertRow.status == status)
+    q = q.order_by(col(AlertRow.id).desc())
+    if limit:
+        q = q.limit(limit)
+    return list(s.exec(q))
+
+
+def requeue(s: Session, ids: list[int] | None = None) -> int:
+    """Put failed alerts (all, or those given) back to pending; returns how many.
+    Sent alerts are never re-queued: that would post them twice."""
+    q = update(AlertRow).where(AlertRow.status == "failed")
+    if ids is not None:
+        q = q.where(col(AlertRow.id).in_(ids))
+    result = s.exec(q.values(status="pending", next_attempt_at=None, claimed_until=None,
+                             last_error=None))
+    return result.rowcount

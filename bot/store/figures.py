@@ -1,0 +1,71 @@
+"""Figures: every observation kept with its evidence; the current value of a
+(company, metric, basis, period) is chosen by source authority, then recency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, or_
+from sqlmodel import Session, col, select
+
+from bot.figures import SOURCE_KINDS, Figure
+from bot.items import Item
+from bot.store.tables import FigureRow, ItemRow
+
+_AUTHORITY = case({k: i for i, k in enumerate(SOURCE_KINDS)}, value=FigureRow.source_kind,
+                  else_=len(SOURCE_KINDS))
+
+
+def insert(s: Session, item_id: int, item: Item, figures: Sequence[Figure]) -> list[FigureRow]:
+    rows = [FigureRow(
+        item_id=item_id, company=item.company, metric=f.metric, basis=f.basis, period=f.period,
+        value=f.value, unit=f.unit, approx=f.approx, low=f.low, high=f.high,
+        accounting=f.accounting, comparative=f.comparative, from_table=f.table,
+        confidence=f.confidence, evidence=f.evidence, span_start=f.span[0], span_end=f.span[1],
+        source_kind=item.source_kind, published_at=item.published,
+    ) for f in figures]
+    s.add_all(rows)
+    s.flush()  # assigns ids
+    return rows
+
+
+def accounting_family(accounting: str | None) -> str:
+    """Reported (GAAP, or unqualified) figures compare with each other; non-GAAP with non-GAAP."""
+    return "non_gaap" if accounting == "non_gaap" else "gaap"
+
+
+def current(s: Session, *, company: str, metric: str, basis: str, period: str,
+            accounting: str | None = None, exclude_item: int | None = None,
+            before: datetime | None = None) -> FigureRow | None:
+    """The value that stands for a period: most authoritative source, then newest."""
+    q = select(FigureRow).where(
+        FigureRow.company == company, FigureRow.metric == metric, FigureRow.basis == basis,
+        FigureRow.period == period)
+    if accounting_family(accounting) == "non_gaap":
+        q = q.where(FigureRow.accounting == "non_gaap")
+    else:
+        q = q.where(or_(col(FigureRow.accounting).is_(None), FigureRow.accounting == "gaap"))
+    if exclude_item is not None:
+        q = q.where(FigureRow.item_id != exclude_item)
+    if before is not None:
+        q = q.where(FigureRow.observed_at < before)
+    q = q.order_by(_AUTHORITY, col(FigureRow.published_at).desc().nulls_last(),
+                   col(FigureRow.id).desc())
+    return s.exec(q.limit(1)).first()
+
+
+def history(s: Session, *, metric: str | None = None, company: str | None = None,
+            since: datetime | None = None, limit: int | None = None
+            ) -> list[tuple[FigureRow, ItemRow | None]]:
+    q = select(FigureRow, ItemRow).join(ItemRow, isouter=True)
+    if metric:
+        q = q.where(FigureRow.metric == metric)
+    if company:
+        q = q.where(FigureRow.company == company)
+    if since:
+        q = q.where(col(FigureRow.published_at) >= since)
+    q = q.order_by(col(FigureRow.published_at).desc().nulls_last(), col(FigureRow.id).desc())
+    if limit:
+        q = q.limit(limit)
+    return list(s.exec(q))

@@ -1,0 +1,138 @@
+"""SQLModel tables. All SQL lives in bot.store; other stages see dataclasses.
+
+Written to be portable between SQLite (default, WAL mode) and PostgreSQL
+(DATABASE_URL): plain types, unique constraints for every "at most once"
+promise (items by dedupe key, alerts by dedupe key), timestamps stored as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, **kw):
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+class FeedState(SQLModel, table=True):
+    __tablename__ = "feed_state"
+
+    name: str = Field(primary_key=True)
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_error_at: datetime | None = _ts()
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    total_failures: int = 0
+    failing_since: datetime | None = _ts()
+    down_notified: bool = False
+    next_poll_at: datetime | None = _ts()
+    items_total: int = 0
+
+
+class ItemRow(SQLModel, table=True):
+    __tablename__ = "item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    content_hash: str = Field(index=True)
+    feed: str = Field(index=True)
+    company: str
+    source_kind: str
+    guid: str | None = None
+    link: str | None = None
+    title: str = ""
+    text: str = Field(default="", sa_type=Text)  # what the extractor read; spans index into it
+    published_at: datetime | None = _ts()
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FigureRow(SQLModel, table=True):
+    __tablename__ = "figure"
+    __table_args__ = (Index("ix_figure_lookup", "company", "metric", "basis", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    company: str
+    metric: str
+    basis: str
+    period: str | None = None
+    value: float
+    unit: str
+    approx: bool = False
+    low: float | None = None
+    high: float | None = None
+    accounting: str | None = None
+    comparative: bool = False
+    from_table: bool = False
+    confidence: float = 1.0
+    evidence: str = Field(default="", sa_type=Text)
+    span_start: int | None = None
+    span_end: int | None = None
+    source_kind: str = "news"
+    published_at: datetime | None = _ts()
+    observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AlertRow(SQLModel, table=True):
+    """The outbox. pending → sent | failed. Written in the same transaction as
+    the figure that caused it; marked sent only after Slack confirms."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_alert_dedupe"),
+                      Index("ix_alert_status", "status", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str
+    kind: str = "rule"  # rule | feed_down | feed_up
+    group_key: str  # alerts sharing it go out as one message
+    rule_id: str | None = None
+    company: str | None = None
+    metric: str | None = None
+    period: str | None = None
+    value: float | None = None
+    channel: str
+    severity: str = "warning"
+    mention: str | None = None
+    item_id: int | None = Field(default=None, foreign_key="item.id")
+    figure_id: int | None = Field(default=None, foreign_key="figure.id")
+    payload: str = Field(default="{}", sa_type=Text)  # JSON: everything the message shows
+    status: str = Field(default="pending")
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = _ts()
+    claimed_until: datetime | None = _ts()
+    claimed_by: str | None = None
+    shown_at: datetime | None = _ts()  # printed to stdout (no Slack credentials)
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = _ts()
