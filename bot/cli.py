@@ -139,13 +139,13 @@ def run(env: Env, config_path: str | None, once: bool) -> None:
     """
     from bot.app import build_app
     from bot.delivery import Delivery
-    from bot.pipeline import Pipeline
+    from bot.pipeline import build_pipeline
     from bot.scheduler import Runner, run_once
 
     config = _config(config_path)
     app = build_app(config, env)
     try:
-        pipeline = Pipeline(app)
+        pipeline = build_pipeline(app)
         delivery = Delivery(app.engine, app.sink, config.slack, clock=app.clock,
                             telemetry=app.telemetry)
         if app.sink is None:

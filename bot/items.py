@@ -28,6 +28,10 @@ class Item:
     html: str | None = None  # HTML whose tables the extractor should read (EDGAR exhibits)
     # Figures a source states itself, not extracted from text (XBRL facts).
     figures: tuple[Figure, ...] = ()
+    # Article fetching (fetch_article: true): where the link finally led, and why
+    # the article could not be read when it could not.
+    article_url: str | None = None
+    article_error: str | None = None
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

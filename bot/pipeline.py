@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import Session
@@ -230,8 +230,14 @@ class Pipeline:
 
 
 def default_sources(app: App) -> dict[str, Source]:
+    """The source for each feed kind."""
     sources: dict[str, Source] = {"rss": RssSource(app)}
     return sources
+
+
+def build_pipeline(app: App) -> Pipeline:
+    """The pipeline with every stage the config asks for."""
+    return Pipeline(app, default_sources(app), enrich=None)
 
 
 def observation(row: FigureRow) -> rules.Observation:
@@ -265,4 +271,5 @@ def _shift(f: Figure, by: int) -> Figure:
     return replace(f, span=(f.span[0] + by, f.span[1] + by)) if by else f
 
 
-__all__ = ["Batch", "Pipeline", "PollResult", "RssSource", "Source", "backoff_delay", "date"]
+__all__ = ["Batch", "Pipeline", "PollResult", "RssSource", "Source", "backoff_delay",
+           "build_pipeline"]

@@ -42,6 +42,7 @@ def insert(s: Session, item: Item, text: str) -> int | None:
         dedupe_key=item.dedupe_key, content_hash=item.content_hash, feed=item.feed,
         company=item.company, source_kind=item.source_kind, guid=item.guid, link=item.link,
         title=item.title[:1000], text=text, published_at=item.published, fetched_at=utcnow(),
+        article_url=item.article_url, article_error=item.article_error,
     ))
 
 

@@ -71,6 +71,8 @@ class ItemRow(SQLModel, table=True):
     link: str | None = None
     title: str = ""
     text: str = Field(default="", sa_type=Text)  # what the extractor read; spans index into it
+    article_url: str | None = None  # the publisher's page a feed link led to
+    article_error: str | None = None  # why the article could not be read
     published_at: datetime | None = _ts()
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
