@@ -11,7 +11,7 @@ CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
 def _key(d):
-    return (d["metric"], d["basis"], d["unit"], d["period"], round(float(d["value"]), 2))
+    return (d["metric"], d["basis"], d["unit"], d["period"] or "", round(float(d["value"]), 2))
 
 
 @pytest.mark.parametrize("name", ["seed-000-dell-q1fy27-analysis", "seed-003-dell-q2fy26-analysis"])
