@@ -12,12 +12,13 @@ from datetime import datetime
 
 from bot.figures import METRICS
 from bot.items import Item
-from bot.rules import Firing, format_change, format_value
+from bot.rules import Firing, Observation, format_change, format_value
 from bot.store.tables import AlertRow
 
 
 def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Item,
-               company_name: str, evidence: str, default_channel: str) -> AlertRow:
+               company_name: str, evidence: str, default_channel: str,
+               inputs: list[str] | None = None, moves: dict[str, str] | None = None) -> AlertRow:
     obs, rule = firing.observation, firing.rule
     metric = METRICS[obs.metric]
     channel = rule.channel or default_channel
@@ -45,6 +46,9 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
             "source_kind": change.previous.source_kind,
         },
         "crossed": list(firing.crossed),
+        "inputs": inputs or [],
+        "moves": moves or {},
+        "source_kind": obs.source_kind,
         "rule": rule.rule_id,
         "severity": rule.severity,
         "evidence": evidence,
@@ -52,9 +56,44 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
     }
     return AlertRow(
         dedupe_key=firing.dedupe_key, kind="rule", group_key=f"item:{item_id}:{channel}",
-        rule_id=rule.rule_id, company=obs.company, metric=obs.metric, period=obs.period,
-        value=obs.value, channel=channel, severity=rule.severity, mention=rule.mention,
-        item_id=item_id, figure_id=figure_id, payload=json.dumps(payload),
+        rule_id=rule.rule_id, company=obs.company, metric=obs.metric, basis=obs.basis,
+        accounting_family="non_gaap" if obs.accounting == "non_gaap" else "gaap",
+        period=obs.period, value=obs.value, source_kind=obs.source_kind, channel=channel,
+        severity=rule.severity, mention=rule.mention, item_id=item_id, figure_id=figure_id,
+        payload=json.dumps(payload),
+    )
+
+
+def correction_alert(parent: AlertRow, obs: Observation, *, item: Item, evidence: str,
+                     verdict: str | None, inputs: list[str] | None = None) -> AlertRow:
+    """A reply in the thread of `parent`: the value it was built on has been corrected
+    by a more authoritative source (or, for a derived value, by a corrected input)."""
+    before = json.loads(parent.payload)
+    payload = {
+        "kind": "correction",
+        "company": obs.company,
+        "metric": obs.metric,
+        "metric_label": METRICS[obs.metric].label,
+        "basis": obs.basis,
+        "accounting": obs.accounting,
+        "period": obs.period,
+        "value": obs.value,
+        "value_text": format_value(obs.value, obs.unit),
+        "was_text": before.get("value_text"),
+        "was_source_kind": parent.source_kind,
+        "source_kind": obs.source_kind,
+        "verdict": verdict,
+        "inputs": inputs or [],
+        "evidence": evidence,
+        "source": _source(item),
+    }
+    return AlertRow(
+        dedupe_key=f"correction:{parent.id}:{obs.value:.6g}", kind="correction",
+        group_key=f"correction:{parent.id}:{obs.value:.6g}", company=obs.company,
+        metric=obs.metric, basis=obs.basis, period=obs.period, value=obs.value,
+        source_kind=obs.source_kind, channel=parent.channel, severity=parent.severity,
+        figure_id=obs.figure_id, parent_id=parent.id,
+        payload=json.dumps(payload),
     )
 
 

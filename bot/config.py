@@ -209,6 +209,17 @@ class SlackConfig(Strict):
     max_attempts: int = Field(6, ge=1)
     retry_base: Duration = 2.0  # first backoff for 5xx / network errors, doubled each time
     max_retry_after: Duration = 300.0
+    # How long a sender holds the alerts it is posting; renewed before every attempt. A
+    # sender that dies releases them when the lease runs out.
+    lease: Duration = 120.0
+
+
+class ReconcileConfig(Strict):
+    """When a more authoritative source disagrees with an alert's value by more than
+    this, a correction is posted in the alert's thread."""
+
+    tolerance_pct: float = Field(0.5, ge=0)  # dollars and ratios: relative difference
+    tolerance_points: float = Field(0.05, ge=0)  # percentages: points (bps metrics: ×100)
 
 
 class EdgarConfig(Strict):
@@ -233,6 +244,7 @@ class Config(Strict):
     slack: SlackConfig
     edgar: EdgarConfig = EdgarConfig()
     http: HttpConfig = HttpConfig()
+    reconcile: ReconcileConfig = ReconcileConfig()
 
     @property
     def all_companies(self) -> tuple[CompanyConfig, ...]:

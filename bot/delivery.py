@@ -64,7 +64,7 @@ class Delivery:
         self.telemetry = telemetry
         self.owner = uuid.uuid4().hex
         self._last_post: dict[str, float] = {}
-        self.lease = timedelta(seconds=max(600.0, cfg.max_attempts * cfg.max_retry_after))
+        self.lease = timedelta(seconds=cfg.lease)
 
     def run(self) -> DeliveryReport:
         report = DeliveryReport()
@@ -99,9 +99,15 @@ class Delivery:
         if not rows:
             return  # another sender holds them
         ids = [r.id for r in rows]
-        channel = rows[0].channel
+        channel, thread_ts = rows[0].channel, None
+        if rows[0].parent_id is not None:
+            where = self._thread(rows[0])
+            if where is None:
+                self._release(ids)
+                return  # the alert it corrects has not gone out yet
+            channel, thread_ts = where
         text, blocks = render([json.loads(r.payload) for r in rows], mention=_mention(rows))
-        outcome = self._send(channel, text, blocks, rows[0].attempts)
+        outcome = self._send(channel, text, blocks, rows[0].attempts, thread_ts, ids)
         now = self.clock()
         with store.transaction(self.engine) as s:
             if outcome.posted is not None:
@@ -127,13 +133,36 @@ class Delivery:
                             channel, outcome.error.reason, len(ids), outcome.wait)
         self._count(outcome)
 
-    def _send(self, channel: str, text: str, blocks: list[dict], previous_attempts: int
-              ) -> _Outcome:
+    def _thread(self, row: AlertRow) -> tuple[str, str | None] | None:
+        """Where a correction goes: its parent's thread once the parent is sent; on its
+        own in the channel when the parent failed; None while the parent is pending."""
+        with store.transaction(self.engine) as s:
+            parent = store.alerts.get(s, row.parent_id)
+        if parent is None or parent.status == "failed":
+            return row.channel, None
+        if parent.status != "sent":
+            return None
+        return (parent.slack_channel or parent.channel), parent.slack_ts
+
+    def _renew(self, ids: list[int]) -> None:
+        """Extend our lease before another attempt, so nobody else takes these alerts."""
+        with store.transaction(self.engine) as s:
+            store.alerts.renew(s, ids, until=self.clock() + self.lease, owner=self.owner)
+
+    def _release(self, ids: list[int]) -> None:
+        with store.transaction(self.engine) as s:
+            store.alerts.release(s, ids)
+
+    def _send(self, channel: str, text: str, blocks: list[dict], previous_attempts: int,
+              thread_ts: str | None, ids: list[int]) -> _Outcome:
         attempts = self.cfg.max_attempts
         for attempt in range(1, attempts + 1):
             self._pace(channel)
+            if attempt > 1:
+                self._renew(ids)
             try:
-                return _Outcome(posted=self.sink.post(channel, text, blocks), attempts=attempt)
+                return _Outcome(posted=self.sink.post(channel, text, blocks, thread_ts),
+                                attempts=attempt)
             except DeliveryError as exc:
                 if not exc.retryable:
                     return _Outcome(error=exc, attempts=attempt)

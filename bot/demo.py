@@ -28,12 +28,13 @@ def run_demo(keep: str | None = None) -> None:
         workdir = Path(keep) if keep else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         text = (folder / "demo.yaml").read_text(encoding="utf-8")
-        text = text.replace("url: demo-feed.xml", f"url: {(folder / 'demo-feed.xml').as_uri()}")
+        for name in ("demo-ir.xml", "demo-news.xml"):
+            text = text.replace(f"url: {name}", f"url: {(folder / name).as_uri()}")
         config = parse_config(text, "demo.yaml")
         env = Env(database_url=f"sqlite:///{workdir / 'demo.db'}")
         app = build_app(config, env)
         try:
-            print("marketbot demo: polling the bundled feed of Dell texts (offline)…\n")
+            print("marketbot demo: polling the bundled feeds of Dell texts (offline)…\n")
             delivery = Delivery(app.engine, None, config.slack, clock=app.clock,
                                 out=sys.stdout)
             report = run_once(app, build_pipeline(app), delivery)

@@ -50,12 +50,24 @@ _DERIVED = [
     Metric("ai_guidance_coverage", "x", "AI guidance coverage", derived=True),
 ]
 
+MARGIN_METRICS = tuple(m.name for m in _EXTRACTED if m.margin)
+# Margin moves: each margin's change in basis points vs the previous quarter / a year earlier.
+_DERIVED += [Metric(f"{m.name}_{kind}_bps", "bps", f"{m.label} {label}", derived=True)
+             for m in _EXTRACTED if m.margin
+             for kind, label in (("qoq", "change q/q"), ("yoy", "change y/y"))]
+
 METRICS: dict[str, Metric] = {m.name: m for m in _EXTRACTED + _DERIVED}
 EXTRACTED_METRICS = frozenset(m.name for m in _EXTRACTED)
 DERIVED_METRICS = frozenset(m.name for m in _DERIVED)
 
 # Source authority, most authoritative first (used to choose a current value).
 SOURCE_KINDS = ("xbrl", "sec-filing", "company-ir", "news")
+DERIVED_SOURCE = "derived"  # values we compute; their authority is that of their weakest input
+
+
+def authority(source_kind: str | None) -> int:
+    """Rank of a source kind: 0 is the most authoritative."""
+    return SOURCE_KINDS.index(source_kind) if source_kind in SOURCE_KINDS else len(SOURCE_KINDS)
 
 
 @dataclass(frozen=True)

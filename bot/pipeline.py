@@ -23,7 +23,8 @@ from typing import Protocol
 from sqlmodel import Session
 
 from bot import alerts as alert_rows
-from bot import rules, store
+from bot import store
+from bot.analysis import Analysis
 from bot.app import App
 from bot.config import FeedConfig, format_duration
 from bot.errors import SourceError
@@ -171,29 +172,13 @@ class Pipeline:
             text, figures = item.text, []
         return text, list(figures) + list(item.figures)
 
-    # ------------------------------------------------------------ rules
+    # ------------------------------------------------------------ signals
     def _evaluate(self, s: Session, item: Item, item_id: int, rows: list[FigureRow]) -> int:
-        cfg = self.app.config
-        if not cfg.rules:
-            return 0
-        company = self.app.company(item.company)
-        queued = 0
-        for row in _best_per_key(rows):
-            obs = observation(row)
-
-            def lookup(metric, basis, period, accounting, _obs=obs):
-                prev = store.figures.current(
-                    s, company=_obs.company, metric=metric, basis=basis, period=period,
-                    accounting=accounting,
-                    exclude_item=item_id if period == _obs.period else None)
-                return observation(prev) if prev else None
-
-            for firing in rules.evaluate(cfg.rules, obs, lookup):
-                queued += self._queue(s, alert_rows.rule_alert(
-                    firing, item_id=item_id, figure_id=row.id, item=item,
-                    company_name=company.name, evidence=row.evidence,
-                    default_channel=cfg.slack.channel))
-        return queued
+        analysis = Analysis(self.app.config, self.app.clock())
+        queued = analysis.run(s, item, item_id, rows, self.app.company(item.company))
+        for row in queued:
+            self.app.telemetry.alerts.labels(row.kind).inc()
+        return len(queued)
 
     def _queue(self, s: Session, row) -> int:
         if store.alerts.insert(s, row) is None:
@@ -238,28 +223,6 @@ def default_sources(app: App) -> dict[str, Source]:
 def build_pipeline(app: App) -> Pipeline:
     """The pipeline with every stage the config asks for."""
     return Pipeline(app, default_sources(app), enrich=None)
-
-
-def observation(row: FigureRow) -> rules.Observation:
-    return rules.Observation(
-        company=row.company, metric=row.metric, basis=row.basis, period=row.period,
-        value=row.value, unit=row.unit, accounting=row.accounting, confidence=row.confidence,
-        comparative=row.comparative, source_kind=row.source_kind, published=row.published_at,
-        figure_id=row.id, approx=row.approx)
-
-
-def _best_per_key(rows: list[FigureRow]) -> list[FigureRow]:
-    """One figure per (metric, basis, accounting family, period) of an item: a press
-    release states revenue as $29.8 billion and as 29,776 in a table; alert once."""
-    best: dict[tuple, FigureRow] = {}
-    for r in rows:
-        if r.comparative or r.period is None:
-            continue
-        key = (r.metric, r.basis, store.figures.accounting_family(r.accounting), r.period)
-        cur = best.get(key)
-        if cur is None or (r.confidence, -len(r.evidence)) > (cur.confidence, -len(cur.evidence)):
-            best[key] = r
-    return list(best.values())
 
 
 def _oldest_first(items: list[Item]) -> list[Item]:

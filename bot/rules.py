@@ -59,10 +59,15 @@ class Firing:
 
     @property
     def dedupe_key(self) -> str:
+        """Once per (rule, company, metric, basis, accounting family, period): a later,
+        different value for the same period is a correction, not a new alert. Guidance
+        revisions are events in themselves: each revised value alerts once."""
         o = self.observation
         family = "non_gaap" if o.accounting == "non_gaap" else "gaap"
-        return (f"rule:{self.rule.rule_id}:{o.company}:{o.metric}:{o.basis}:{family}:"
-                f"{o.period}:{o.value:.6g}")
+        key = f"rule:{self.rule.rule_id}:{o.company}:{o.metric}:{o.basis}:{family}:{o.period}"
+        if self.rule.revision_pct is not None:
+            key += f":{o.value:.6g}"
+        return key
 
 
 def evaluate(rules: tuple[RuleConfig, ...] | list[RuleConfig], obs: Observation,
@@ -171,6 +176,8 @@ def format_value(value: float, unit: str) -> str:
             if abs(value) >= size:
                 return f"${value / size:,.2f}".rstrip("0").rstrip(".") + suffix
         return f"${value:,.0f}"
+    if unit == "bps":
+        return f"{value:+,.0f} bps".replace("-", "−")
     if unit == "x":
         return f"{value:.2f}x"
     if unit == "quarters":

@@ -69,6 +69,8 @@ def render(payloads: list[dict], *, mention: str | None = None) -> tuple[str, li
     kind = payloads[0].get("kind", "rule")
     if kind in ("feed_down", "feed_up"):
         text, blocks = _render_notice(payloads[0])
+    elif kind == "correction":
+        text, blocks = _render_correction(payloads[0])
     else:
         text, blocks = _render_rules(payloads)
     if mention:
@@ -122,6 +124,10 @@ def _section(p: dict) -> str:
     prev = p.get("previous")
     if prev:
         lines.append(f"Previous: {escape(prev['value_text'])} ({escape(prev['period'])})")
+    moves = p.get("moves") or {}
+    if moves:
+        lines.append(" · ".join(f"{'q/q' if k == 'qoq' else 'y/y'} {escape(v)}"
+                                for k, v in sorted(moves.items())))
     if p.get("crossed"):
         lines.append("Threshold: " + escape("; ".join(p["crossed"])) +
                      f" (rule `{escape(p.get('rule'))}`)")
@@ -132,6 +138,26 @@ def _section(p: dict) -> str:
     if evidence:
         lines.append("> " + escape(_cut(evidence, 600)))
     return "\n".join(lines)
+
+
+def _render_correction(p: dict) -> tuple[str, list[dict]]:
+    acc = " (non-GAAP)" if p.get("accounting") == "non_gaap" else ""
+    basis = " guidance" if p.get("basis") == "guidance" else ""
+    line = (f"✏️ Correction: {p['company']} {p['metric_label']}{basis}{acc} for {p['period']} "
+            f"is {p['value_text']} per {p.get('source_kind')} (this alert said "
+            f"{p.get('was_text')} from {p.get('was_source_kind')}).")
+    lines = [escape(line)]
+    if p.get("verdict"):
+        lines.append(escape(p["verdict"].capitalize() + "."))
+    if p.get("inputs"):
+        lines.append("Inputs: " + escape(", ".join(p["inputs"])))
+    evidence = " ".join((p.get("evidence") or "").split())
+    if evidence:
+        lines.append("> " + escape(_cut(evidence, 600)))
+    src = p.get("source") or {}
+    lines.append(f"Source: {link(src.get('link'), src.get('title') or src.get('feed'))}")
+    text = _cut("\n".join(lines), SECTION_LIMIT)
+    return escape(line), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def _render_notice(p: dict) -> tuple[str, list[dict]]:

@@ -152,6 +152,7 @@ class SlackServer(Loopback):
         self.token = token
         self.script: deque[Reply] = deque()
         self.messages: list[dict] = []
+        self.delays: deque[float] = deque()  # accept the next posts, but answer late
         self._ts = 1700000000.000100
 
     @property
@@ -195,7 +196,8 @@ class SlackServer(Loopback):
             self.messages.append({**body, "ts": ts})
         return Reply(200, json.dumps({"ok": True, "channel": "C0123ALERTS", "ts": ts,
                                       "message": {"text": body.get("text")}}),
-                     {"Content-Type": "application/json"})
+                     {"Content-Type": "application/json"},
+                     delay=self.delays.popleft() if self.delays else 0.0)
 
     def _webhook(self, req: Request) -> Reply:
         if self.script:

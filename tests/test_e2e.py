@@ -183,3 +183,12 @@ def test_without_slack_credentials_alerts_print_and_stay_pending(bot, feeds) -> 
     assert result.code == 0, result.stderr
     assert "[alert → #dell-alerts]" in result.stdout and "AI server backlog $51.3B" in result.stdout
     assert "pending" in bot("alerts", "--status", "pending").stdout
+
+
+def test_demo_runs_offline_and_shows_alerts_and_figures(bot) -> None:
+    result = bot("demo", env={"SLACK_BOT_TOKEN": "", "SLACK_API_URL": "http://127.0.0.1:9/"})
+    assert result.code == 0, result.stderr
+    assert "[alert → #dell-alerts]" in result.stdout
+    assert "AI server revenue guidance ~$25B (FY2026), +25.0% vs prior guidance" in result.stdout
+    assert "Stored figures" in result.stdout and "ai_backlog" in result.stdout
+    assert not bot.db.exists()  # a temporary database, not the user's

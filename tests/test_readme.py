@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from bot.cli import cli
 from bot.config import (CompanyConfig, EdgarConfig, FeedConfig, FiscalYearConfig, HttpConfig,
-                        RuleConfig, SlackConfig)
+                        ReconcileConfig, RuleConfig, SlackConfig)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -59,6 +59,7 @@ def test_ci_runs_the_readme_commands() -> None:
 @pytest.mark.parametrize("model,prefix", [
     (FeedConfig, ""), (RuleConfig, ""), (SlackConfig, ""), (CompanyConfig, ""),
     (FiscalYearConfig, "fiscal_year."), (EdgarConfig, "edgar."), (HttpConfig, "http."),
+    (ReconcileConfig, "reconcile."),
 ])
 def test_every_config_key_is_documented(model, prefix: str) -> None:
     for name, field in model.model_fields.items():

@@ -85,12 +85,23 @@ def test_change_carries_previous_and_amount() -> None:
     assert format_change(firing.change) == "−270 bps q/q"
 
 
-def test_same_figure_has_the_same_dedupe_key_whatever_the_source() -> None:
+def test_a_rule_fires_once_per_period_whatever_the_source_or_value() -> None:
     rule = RuleConfig(metric="gross_margin", below=30)
     a = evaluate_rule(rule, obs(source_kind="news", figure_id=1), history())
     b = evaluate_rule(rule, obs(source_kind="company-ir", figure_id=2), history())
-    c = evaluate_rule(rule, obs(value=17.9), history())
-    assert a.dedupe_key == b.dedupe_key != c.dedupe_key
+    c = evaluate_rule(rule, obs(value=17.9), history())  # a later value: a correction
+    d = evaluate_rule(rule, obs(period="FY2027-Q2"), history())
+    e = evaluate_rule(rule, obs(accounting="non_gaap"), history())
+    assert a.dedupe_key == b.dedupe_key == c.dedupe_key
+    assert len({a.dedupe_key, d.dedupe_key, e.dedupe_key}) == 3
+
+
+def test_each_guidance_revision_is_its_own_event() -> None:
+    rule = RuleConfig(metric="ai_revenue", basis="guidance", revision_pct=5)
+    past = history(obs("ai_revenue", 20e9, "FY2026", basis="guidance"))
+    first = evaluate_rule(rule, obs("ai_revenue", 25e9, "FY2026", basis="guidance"), past)
+    second = evaluate_rule(rule, obs("ai_revenue", 30e9, "FY2026", basis="guidance"), past)
+    assert first.dedupe_key != second.dedupe_key
 
 
 @pytest.mark.parametrize("period,compare,expected", [

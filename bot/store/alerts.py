@@ -51,6 +51,17 @@ def claim(s: Session, ids: Iterable[int], *, now: datetime, lease: timedelta,
     return list(held)
 
 
+def renew(s: Session, ids: list[int], *, until: datetime, owner: str) -> None:
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids), AlertRow.claimed_by == owner)
+           .values(claimed_until=until))
+
+
+def release(s: Session, ids: list[int]) -> None:
+    """Give up a lease without an attempt (the alert is not ready to go)."""
+    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(
+        claimed_until=None, claimed_by=None))
+
+
 def mark_sent(s: Session, ids: list[int], *, now: datetime, channel: str | None,
               ts: str | None, attempts: int = 1) -> None:
     s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(
@@ -73,6 +84,25 @@ def mark_retry(s: Session, ids: list[int], *, reason: str, next_attempt_at: date
 
 def mark_shown(s: Session, ids: list[int], *, now: datetime) -> None:
     s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids)).values(shown_at=now))
+
+
+def on_key(s: Session, *, company: str, metric: str, basis: str, family: str,
+           period: str) -> list[AlertRow]:
+    """Rule alerts built on a (company, metric, basis, accounting family, period) value."""
+    return list(s.exec(select(AlertRow).where(
+        AlertRow.kind == "rule", AlertRow.company == company, AlertRow.metric == metric,
+        AlertRow.basis == basis, AlertRow.accounting_family == family,
+        AlertRow.period == period).order_by(col(AlertRow.id))))
+
+
+def last_fired(s: Session, *, rule_id: str, company: str, metric: str) -> datetime | None:
+    return s.exec(select(AlertRow.created_at).where(
+        AlertRow.kind == "rule", AlertRow.rule_id == rule_id, AlertRow.company == company,
+        AlertRow.metric == metric).order_by(col(AlertRow.created_at).desc()).limit(1)).first()
+
+
+def get(s: Session, alert_id: int) -> AlertRow | None:
+    return s.get(AlertRow, alert_id)
 
 
 def listing(s: Session, status: str | None = None, limit: int | None = None) -> list[AlertRow]:

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import case, or_
 from sqlmodel import Session, col, select
 
-from bot.figures import SOURCE_KINDS, Figure
+from bot.figures import DERIVED_SOURCE, SOURCE_KINDS, Figure
+from bot.fiscal import Period
 from bot.items import Item
 from bot.store.tables import FigureRow, ItemRow
 
@@ -28,6 +30,33 @@ def insert(s: Session, item_id: int, item: Item, figures: Sequence[Figure]) -> l
     s.add_all(rows)
     s.flush()  # assigns ids
     return rows
+
+
+def insert_derived(s: Session, *, item_id: int | None, company: str, derived,
+                   published: datetime | None) -> FigureRow:
+    """Store a derived value with the inputs it came from (bot.derive.Derived)."""
+    row = FigureRow(
+        item_id=item_id, company=company, metric=derived.metric, basis="actual",
+        period=derived.period, value=derived.value, unit=derived.unit,
+        accounting=derived.accounting, confidence=derived.confidence,
+        evidence=derived.evidence, source_kind=DERIVED_SOURCE, published_at=published,
+        inputs=json.dumps([{"id": i.figure_id, "metric": i.metric, "basis": i.basis,
+                            "period": i.period, "value": i.value,
+                            "source_kind": i.source_kind} for i in derived.inputs]),
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def latest_quarter(s: Session, *, company: str, metric: str, basis: str = "actual"
+                   ) -> Period | None:
+    """The latest fiscal quarter with a stored figure for this metric."""
+    labels = s.exec(select(FigureRow.period).distinct().where(
+        FigureRow.company == company, FigureRow.metric == metric, FigureRow.basis == basis,
+        col(FigureRow.period).like("FY____-Q_")))
+    periods = [Period.parse(p) for p in labels if p]
+    return max(periods, default=None)
 
 
 def accounting_family(accounting: str | None) -> str:

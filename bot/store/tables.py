@@ -102,6 +102,9 @@ class FigureRow(SQLModel, table=True):
     source_kind: str = "news"
     published_at: datetime | None = _ts()
     observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Derived values: JSON list of the input figures ({id, metric, basis, period, value,
+    # source_kind}) the value was computed from.
+    inputs: str | None = Field(default=None, sa_type=Text)
 
 
 class AlertRow(SQLModel, table=True):
@@ -110,17 +113,22 @@ class AlertRow(SQLModel, table=True):
 
     __tablename__ = "alert"
     __table_args__ = (UniqueConstraint("dedupe_key", name="uq_alert_dedupe"),
-                      Index("ix_alert_status", "status", "next_attempt_at"))
+                      Index("ix_alert_status", "status", "next_attempt_at"),
+                      Index("ix_alert_key", "company", "metric", "period"))
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str
-    kind: str = "rule"  # rule | feed_down | feed_up
+    kind: str = "rule"  # rule | correction | feed_down | feed_up
     group_key: str  # alerts sharing it go out as one message
     rule_id: str | None = None
     company: str | None = None
     metric: str | None = None
+    basis: str | None = None
+    accounting_family: str | None = None  # gaap | non_gaap
     period: str | None = None
     value: float | None = None
+    source_kind: str | None = None  # of the figure the alert was built on
+    parent_id: int | None = Field(default=None, foreign_key="alert.id")  # corrections
     channel: str
     severity: str = "warning"
     mention: str | None = None

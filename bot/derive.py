@@ -1,0 +1,154 @@
+"""Derived metrics (pure): the conversion ratios and margin moves traders watch.
+
+    ai_book_to_bill        = ai_orders(Q) / ai_revenue(Q)                      (x)
+    ai_backlog_conversion  = ai_revenue(Q) / ai_backlog(Q−1) × 100             (% of backlog shipped)
+    ai_backlog_coverage    = ai_backlog(Q) / ai_revenue(Q)                     (quarters)
+    ai_guidance_coverage   = ai_backlog(Q) / (ai_revenue guidance(FY) − Σ ai_revenue(FY-Q1…Q))  (x)
+    <margin>_qoq_bps       = (margin(Q) − margin(Q−1)) × 100                   (bps)
+    <margin>_yoy_bps       = (margin(P) − margin(P − 1 year)) × 100            (bps)
+
+`affected(metric, basis, period)` says which derived values an input feeds, so
+that a new or corrected input recomputes exactly those; `compute()` builds one
+from the current inputs (via `lookup`) and records them, so an alert can show
+where a ratio came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.figures import MARGIN_METRICS, METRICS
+from bot.fiscal import Period
+from bot.rules import Observation, format_value
+
+# lookup(metric, basis, period, accounting) → the current observation
+Lookup = Callable[[str, str, str, str | None], Observation | None]
+
+
+@dataclass(frozen=True)
+class Derived:
+    metric: str
+    period: str
+    value: float
+    unit: str
+    accounting: str | None
+    inputs: tuple[Observation, ...]
+    formula: str
+
+    @property
+    def confidence(self) -> float:
+        return min((i.confidence for i in self.inputs), default=1.0)
+
+    @property
+    def evidence(self) -> str:
+        parts = ", ".join(describe(i) for i in self.inputs)
+        return f"{METRICS[self.metric].label} {format_value(self.value, self.unit)} = " \
+               f"{self.formula} ({parts})"
+
+
+def describe(obs: Observation) -> str:
+    basis = " guidance" if obs.basis == "guidance" else ""
+    return (f"{obs.metric}{basis} {format_value(obs.value, obs.unit)} {obs.period} "
+            f"[{obs.source_kind}]")
+
+
+def affected(metric: str, basis: str, period: str | None, accounting: str | None = None
+             ) -> list[tuple[str, str, str | None]]:
+    """(derived metric, period, accounting) pairs that depend on this input."""
+    if period is None:
+        return []
+    p = Period.parse(period)
+    out: list[tuple[str, str, str | None]] = []
+    if metric in MARGIN_METRICS and basis == "actual":
+        later_q = _next(p) if p.quarter else None
+        if p.quarter:
+            out += [(f"{metric}_qoq_bps", p.label, accounting)]
+            out += [(f"{metric}_qoq_bps", later_q.label, accounting)]
+        out += [(f"{metric}_yoy_bps", p.label, accounting),
+                (f"{metric}_yoy_bps", Period(p.year + 1, p.quarter).label, accounting)]
+        return out
+    if p.quarter is None:
+        if metric == "ai_revenue" and basis == "guidance":
+            out += [("ai_guidance_coverage", Period(p.year, q).label, None) for q in (1, 2, 3, 4)]
+        return out
+    if basis != "actual":
+        return out
+    if metric == "ai_orders":
+        out.append(("ai_book_to_bill", p.label, None))
+    elif metric == "ai_revenue":
+        out += [("ai_book_to_bill", p.label, None), ("ai_backlog_conversion", p.label, None),
+                ("ai_backlog_coverage", p.label, None)]
+        out += [("ai_guidance_coverage", Period(p.year, q).label, None)
+                for q in range(p.quarter, 5)]
+    elif metric == "ai_backlog":
+        out += [("ai_backlog_coverage", p.label, None), ("ai_guidance_coverage", p.label, None),
+                ("ai_backlog_conversion", _next(p).label, None)]
+    return out
+
+
+def compute(metric: str, period: str, accounting: str | None, lookup: Lookup
+            ) -> Derived | None:
+    p = Period.parse(period)
+    if metric.endswith(("_qoq_bps", "_yoy_bps")):
+        return _margin_move(metric, p, accounting, lookup)
+    if p.quarter is None:
+        return None
+
+    def actual(m: str, q: Period) -> Observation | None:
+        return lookup(m, "actual", q.label, None)
+
+    if metric == "ai_book_to_bill":
+        orders, revenue = actual("ai_orders", p), actual("ai_revenue", p)
+        if orders and revenue and revenue.value > 0:
+            return Derived(metric, period, orders.value / revenue.value, "x", None,
+                           (orders, revenue), "AI orders / AI revenue")
+    elif metric == "ai_backlog_conversion":
+        revenue, backlog = actual("ai_revenue", p), actual("ai_backlog", p.previous())
+        if revenue and backlog and backlog.value > 0:
+            return Derived(metric, period, revenue.value / backlog.value * 100, "%", None,
+                           (revenue, backlog), "AI revenue / prior-quarter AI backlog")
+    elif metric == "ai_backlog_coverage":
+        backlog, revenue = actual("ai_backlog", p), actual("ai_revenue", p)
+        if backlog and revenue and revenue.value > 0:
+            return Derived(metric, period, backlog.value / revenue.value, "quarters", None,
+                           (backlog, revenue), "AI backlog / AI revenue")
+    elif metric == "ai_guidance_coverage":
+        return _guidance_coverage(p, lookup)
+    return None
+
+
+def _guidance_coverage(p: Period, lookup: Lookup) -> Derived | None:
+    backlog = lookup("ai_backlog", "actual", p.label, None)
+    guidance = lookup("ai_revenue", "guidance", Period(p.year).label, None)
+    if not backlog or not guidance:
+        return None
+    recognized = [lookup("ai_revenue", "actual", Period(p.year, q).label, None)
+                  for q in range(1, p.quarter + 1)]
+    if any(r is None for r in recognized):
+        return None  # the year's shipments so far are not all known
+    remaining = guidance.value - sum(r.value for r in recognized)
+    if remaining <= 0:
+        return None
+    return Derived("ai_guidance_coverage", p.label, backlog.value / remaining, "x", None,
+                   (backlog, guidance, *recognized),
+                   "AI backlog / (FY AI revenue guidance − AI revenue recognized this year)")
+
+
+def _margin_move(metric: str, p: Period, accounting: str | None, lookup: Lookup
+                 ) -> Derived | None:
+    base, kind = metric.rsplit("_", 2)[0], metric.rsplit("_", 2)[1]
+    if kind == "qoq" and p.quarter is None:
+        return None
+    before = p.previous() if kind == "qoq" else p.year_ago()
+    now, then = lookup(base, "actual", p.label, accounting), \
+        lookup(base, "actual", before.label, accounting)
+    if not now or not then:
+        return None
+    label = "q/q" if kind == "qoq" else "y/y"
+    return Derived(metric, p.label, round((now.value - then.value) * 100, 6), "bps",
+                   accounting, (now, then), f"{METRICS[base].label} change {label}")
+
+
+def _next(p: Period) -> Period:
+    return Period(p.year + 1, 1) if p.quarter == 4 else Period(p.year, (p.quarter or 0) + 1)
