@@ -237,7 +237,11 @@ def default_sources(app: App) -> dict[str, Source]:
 
 def build_pipeline(app: App) -> Pipeline:
     """The pipeline with every stage the config asks for."""
-    return Pipeline(app, default_sources(app), enrich=None)
+    enrich = None
+    if any(f.fetch_article for f in app.config.feeds if f.enabled):
+        from bot.article import ArticleReader
+        enrich = ArticleReader.from_app(app)  # one per app: its host limits span all feeds
+    return Pipeline(app, default_sources(app), enrich=enrich)
 
 
 def observation(row: FigureRow) -> rules.Observation:
