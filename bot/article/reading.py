@@ -124,9 +124,17 @@ def _tidy(text: str) -> str:
 def _drop_headline(text: str, title: str) -> str:
     """trafilatura keeps the <h1>; the item's title already says it."""
     first, _, rest = text.partition("\n\n")
-    if title and first.strip().casefold() == " ".join(title.split()).casefold():
+    if title and _plain(first) == _plain(title):
         return rest
     return text
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).split()).casefold()
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-"})
 
 
 def _date(value: str | None) -> datetime | None:
