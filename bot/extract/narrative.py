@@ -122,6 +122,8 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
         return True
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
         return True
+    if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
+        return True
     if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
         return True
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
@@ -404,7 +406,7 @@ _MODIFIERS = re.compile(
     r"reported|quarterly|AI|server)[\s,-]+)*",
     re.I,
 )
-_AFTER_GLUE = re.compile(r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through)\s+(?:the\s+|its\s+|our\s+)?)?$", re.I)
+_AFTER_GLUE = re.compile(r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through|throughout|across|within)\s+(?:the\s+|its\s+|our\s+)?)?$", re.I)
 
 
 def _attached_after(text, at, periods) -> PeriodMention | None:
