@@ -47,10 +47,10 @@ articles:
 
 @pytest.mark.parametrize("block,problem", [
     ("articles:\n  timout: 10s\n", "feeds.yaml:8: articles.timout: unknown key"),
-    ("articles:\n  per_host: 0\n", "feeds.yaml:8: articles.per_host: Input should be greater "
-                                   "than or equal to 1"),
-    ("articles:\n  timeout: soon\n", "feeds.yaml:8: articles.timeout: must be a positive "
-                                     "duration like 30s, 5m, 1h (got 'soon')"),
+    ("articles:\n  per_host: 0\n",
+     "feeds.yaml:8: articles.per_host: Input should be greater than or equal to 1"),
+    ("articles:\n  timeout: soon\n",
+     "feeds.yaml:8: articles.timeout: must be a positive duration like 30s, 5m, 1h (got 'soon')"),
     ("articles:\n  retry_failed: 2h\n  retry_failed_max: 1h\n",
      "feeds.yaml:7: articles: retry_failed_max (1h) is shorter than retry_failed (2h)"),
 ])

@@ -286,3 +286,14 @@ def test_transient_failures_back_off_doubling_and_success_is_kept(server, make_r
     clock.now += timedelta(days=30)
     reader(NEWS, [flaky])
     assert len(server.hits("/flaky")) == 3  # a read article is never fetched again
+
+
+def test_a_page_may_redirect_to_itself_once_to_set_a_cookie(server, make_reader) -> None:
+    """Consent and cookie checks: /story → /story?check=1 → /story (cookie set)."""
+    server.route("/cookie/story", Reply(302, b"", {"Location": "/cookie/check",
+                                                  "Set-Cookie": "seen=1; Path=/"}),
+                 Reply(200, page("dell-isg-margin.html"), {"Content-Type": "text/html"}))
+    server.route("/cookie/check", Reply(302, b"", {"Location": "/cookie/story"}))
+    [got] = make_reader()(NEWS, [Item(feed="news", title="x", link=server.url + "/cookie/story")])
+    assert got.article_error is None and "ISG revenue" in got.content
+    assert server.hits("/cookie/story")[1].headers.get("cookie") == "seen=1"

@@ -35,8 +35,14 @@ from sqlalchemy import Engine
 from bot import store
 from bot.article.limits import HostLimiter, KeyedLocks
 from bot.article.reading import HTML_TYPES, Reading, decode, quiet_trafilatura, read_page
-from bot.article.urls import Resolver, check_public, choose_canonical, host_of, normalise, \
-    system_resolver
+from bot.article.urls import (
+    Resolver,
+    check_public,
+    choose_canonical,
+    host_of,
+    normalise,
+    system_resolver,
+)
 from bot.config import ArticlesConfig, FeedConfig
 from bot.errors import FetchError
 from bot.fetcher import Fetcher, Response
@@ -107,9 +113,11 @@ class ArticleReader:
             log.warning("article: %s: %s: %s", feed, article.url, article.error)
         elif article.error:
             log.debug("article: %s: %s: %s (cached)", feed, article.url, article.error)
+        elif article.truncated and not article.cached:
+            log.info("article: %s: %s: cut at the %s-byte cap, read %d chars from what "
+                     "arrived", feed, article.url, f"{self.cfg.max_bytes:,}", len(article.text))
         else:
-            log.debug("article: %s: %s: %d chars%s%s", feed, article.url, len(article.text),
-                      ", cut at the size cap" if article.truncated else "",
+            log.debug("article: %s: %s: %d chars%s", feed, article.url, len(article.text),
                       " (cached)" if article.cached else "")
         return article
 
@@ -120,10 +128,12 @@ class ArticleReader:
         url = link
         for _ in range(self.cfg.max_redirects + 1):
             key = normalise(url)
-            if key in chain:
+            # A page may send us back to itself once, having set a cookie (consent and
+            # cookie checks); a third visit is a loop.
+            if chain.count(key) >= 2:
+                last = len(chain) - 1 - chain[::-1].index(key)
                 return self._failed(url, chain, FetchError(
-                    f"redirect loop ({' → '.join(chain[chain.index(key):] + [key])})",
-                    retryable=False))
+                    f"redirect loop ({' → '.join(chain[last:] + [key])})", retryable=False))
             chain.append(key)
             with self.locks.hold(key):
                 prior = self._lookup(key)
