@@ -72,7 +72,7 @@ class Fetcher:
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
             accept: str = DEFAULT_ACCEPT, headers: dict[str, str] | None = None,
-            timeout: float | None = None, follow_redirects: bool = True,
+            timeout: float | None = None, follow_redirects: bool | None = None,
             truncate: bool = False, types: tuple[str, ...] = (),
             type_name: str = "") -> Response:
         """GET `url`. `types`: the media types accepted (others raise "not
@@ -85,11 +85,12 @@ class Fetcher:
         if last_modified:
             send["If-Modified-Since"] = last_modified
         limit = timeout if timeout is not None else self.client.timeout.read
-        extra = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        extra: dict = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        if follow_redirects is not None:
+            extra["follow_redirects"] = follow_redirects
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            with self.client.stream("GET", url, headers=send, follow_redirects=follow_redirects,
-                                    **extra) as r:
+            with self.client.stream("GET", url, headers=send, **extra) as r:
                 return self._read(r, deadline=deadline, limit=limit, truncate=truncate,
                                   types=types, type_name=type_name)
         except httpx.HTTPError as exc:

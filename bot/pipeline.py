@@ -2,6 +2,8 @@
 
     source.collect()      fetch and parse (RSS/Atom) or walk filings (EDGAR)
     store.items.unseen()  the database decides what is new
+    enrich()              new items only: e.g. read the linked article (bot.article,
+                          feeds with fetch_article: true)
     extract()             pure: text → figures (CPU, outside any transaction)
     one transaction       items, figures, alerts (outbox) and feed state together,
                           so a crash leaves either all of a poll or none of it:
