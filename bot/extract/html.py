@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 
 _BLOCKS = frozenset(
     "p div li ul ol h1 h2 h3 h4 h5 h6 tr table section article header footer blockquote pre "
-    "dd dt dl title center font-block".split()
+    "dd dt dl title center".split()
 )
 _DROP = ("script", "style", "head", "noscript", "template", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b]+")
@@ -62,7 +62,11 @@ def _parse(html: str):
     if not html or not html.strip():
         return None
     try:
-        root = lxml_html.fromstring(html)
+        if re.search(r"<html|<body|<!doctype", html[:2000], re.I):
+            root = lxml_html.document_fromstring(html)
+        else:
+            # A fragment (a feed summary, a lone table): wrap it so every element has a parent.
+            root = lxml_html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, TypeError):
         return None
     return root
@@ -91,12 +95,7 @@ def _render_table(table) -> None:
     block = lxml_html.Element("div")
     block.text = "\n" + "\n".join(lines) + "\n"
     block.tail = table.tail
-    parent = table.getparent()
-    if parent is None:
-        table.clear()
-        table.text = block.text
-        return
-    parent.replace(table, block)
+    table.getparent().replace(table, block)
 
 
 def _cell_text(td) -> str:
