@@ -83,8 +83,8 @@ def sentence_figures(
 ) -> list[Figure]:
     """Figures stated in the sentence text[span[0]:span[1]]."""
     s, e = span
-    phrases = [_Phrase(m.start(), m.end(), vocab.phrase_of(m)) for m in vocab.PHRASE_RE.finditer(text, s, e)]
-    has_ai = vocab.AI_RE.search(text, s, e) is not None
+    phrases = _phrases(text, s, e, quantities)
+    has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
     out: list[Figure] = []
     bound: list[_Bound] = []
@@ -111,6 +111,39 @@ def sentence_figures(
         if fig is not None:
             out.append(fig)
     return out
+
+
+def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phrase]:
+    """Metric phrases near the sentence's numbers (scanning only there keeps the cost down)."""
+    out: list[_Phrase] = []
+    last = s
+    for lo, hi in _near(quantities, s, e):
+        for m in vocab.PHRASE_RE.finditer(text, max(lo, last), hi):
+            if m.end() >= hi and hi < e:
+                break  # may be cut by the window: the next window or pass sees it whole
+            out.append(_Phrase(m.start(), m.end(), vocab.phrase_of(m)))
+            last = m.end()
+    return out
+
+
+def _near(quantities: list[Quantity], s: int, e: int) -> list[tuple[int, int]]:
+    ws: list[tuple[int, int]] = []
+    for q in quantities:
+        lo, hi = max(s, q.first - 120), min(e, q.end + 110)
+        if ws and lo <= ws[-1][1]:
+            ws[-1] = (ws[-1][0], max(ws[-1][1], hi))
+        else:
+            ws.append((lo, hi))
+    return ws
+
+
+def _has_ai(text: str, s: int, e: int) -> bool:
+    i = text.find("AI", s, e)
+    while i >= 0:
+        if (i == 0 or not text[i - 1].isalnum()) and (i + 2 >= len(text) or not text[i + 2].isalpha()):
+            return True
+        i = text.find("AI", i + 2, e)
+    return False
 
 
 # --- 1. numbers that are not figures -----------------------------------------------------------
