@@ -319,8 +319,13 @@ def _label_dashes(text, label_start, cells):
 
 
 def _label_anchor(text, label_start, first_cell, name) -> int:
-    i = text.rfind(name[:20], label_start, first_cell) if name else -1
-    return i if i >= 0 else label_start
+    """Where the row's own name starts: after a section prefix ("…Revenue: "), a line break or a scale note."""
+    raw = text[label_start:first_cell]
+    cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if _SCALE.search(raw) else -1)
+    i = label_start + cut + 1
+    while i < first_cell and text[i] in " |\t\n•":
+        i += 1
+    return i if i < first_cell else label_start
 
 
 def _changes_look_right(cells, cols) -> bool:

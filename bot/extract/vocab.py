@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # A word start that also accepts a camel-case glue ("billionDiluted", "up 80%Client"):
 # flattened press-release bullets lose the space between items.
-WB = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
+WB = r"(?-i:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))"
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,9 @@ _PHRASES: list[tuple[str, Phrase]] = [
 ]
 
 PHRASES: tuple[Phrase, ...] = tuple(p for _, p in _PHRASES)
+# One word-start check in front of all alternatives (see periods.PERIOD_RE for why).
 PHRASE_RE = re.compile(
-    "|".join(f"(?P<p{i}>{WB}(?:{pat})(?![A-Za-z]))" for i, (pat, _) in enumerate(_PHRASES)),
+    WB + "(?:" + "|".join(f"(?P<p{i}>{pat})" for i, (pat, _) in enumerate(_PHRASES)) + r")(?![A-Za-z])",
     re.I,
 )
 
