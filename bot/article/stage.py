@@ -43,7 +43,7 @@ from bot.article.urls import (
     normalise,
     system_resolver,
 )
-from bot.config import ArticlesConfig, FeedConfig
+from bot.config import ArticlesConfig, FeedConfig, format_duration
 from bot.errors import FetchError
 from bot.fetcher import Fetcher, Response
 from bot.items import Item
@@ -68,6 +68,7 @@ class Article:
     error: str | None = None
     truncated: bool = False
     cached: bool = False
+    retry_in: float | None = None  # seconds before a failed article is tried again
 
 
 class ArticleReader:
@@ -110,7 +111,9 @@ class ArticleReader:
             log.exception("article: %s: %s: failed", feed, link)
             return Article(url=link, error=f"internal error: {type(exc).__name__}")
         if article.error and not article.cached:
-            log.warning("article: %s: %s: %s", feed, article.url, article.error)
+            log.warning("article: %s: %s: %s%s", feed, article.url, article.error,
+                        f", not tried again for {format_duration(article.retry_in)}"
+                        if article.retry_in else "")
         elif article.error:
             log.debug("article: %s: %s: %s (cached)", feed, article.url, article.error)
         elif article.truncated and not article.cached:
@@ -201,13 +204,14 @@ class ArticleReader:
                 prior: ArticleRow | None = None, content_type: str = "") -> Article:
         now = self.clock()
         failures = (prior.failures if prior is not None and prior.status == "error" else 0) + 1
-        retry_at = now + timedelta(seconds=retry_delay(self.cfg, failures, exc))
+        delay = retry_delay(self.cfg, failures, exc)
+        retry_at = now + timedelta(seconds=delay)
         row = ArticleRow(canonical_url=normalise(url), final_url=url, status="error",
                          error=exc.reason, content_type=content_type or None,
                          failures=failures, fetched_at=now, retry_at=retry_at)
         with store.transaction(self.engine) as s:
             store.articles.save(s, row, chain)
-        return Article(url=url, error=exc.reason)
+        return Article(url=url, error=exc.reason, retry_in=delay)
 
 
 def retry_delay(cfg: ArticlesConfig, failures: int, exc: FetchError) -> float:
