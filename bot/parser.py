@@ -25,6 +25,7 @@ log = logging.getLogger("marketbot.parser")
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _DOCTYPE_WINDOW = 64 * 1024
+_HTML_PAGE = re.compile(rb"<!doctype html|<html[\s>]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def parse_feed(body: bytes, *, feed: str, url: str = "", content_type: str = "",
         raise ParseError(f"feed parser failed: {type(exc).__name__}: {exc}") from exc
     warning = _bozo_reason(parsed) if parsed.get("bozo") else None
     if not parsed.entries:
+        if _HTML_PAGE.search(body[:2048]):
+            raise ParseError("not an RSS or Atom feed (got an HTML page)")
         if warning:
             raise ParseError(f"malformed feed: {warning}")
         if not parsed.get("version"):

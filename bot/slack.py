@@ -36,6 +36,7 @@ TEXT_LIMIT = 3000  # our cap for the notification fallback text
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", None: "•"}
 SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 
+_ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
 _BROADCAST = re.compile(r"@(?=(here|channel|everyone)\b)", re.IGNORECASE)
 
 
@@ -214,6 +215,8 @@ def _api_error(status: int, data, headers) -> DeliveryError:
     if isinstance(retry_after, list):
         retry_after = retry_after[0] if retry_after else None
     code = data.get("error") if isinstance(data, dict) else None
+    if not (isinstance(code, str) and _ERROR_CODE.match(code)):
+        code = None  # not one of Slack's error codes (e.g. an HTML error page)
     if status == 429 or code in ("ratelimited", "rate_limited"):
         wait = parse_retry_after(str(retry_after)) if retry_after else None
         return DeliveryError(f"rate limited (HTTP {status})", retryable=True,

@@ -22,6 +22,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (timeouts)
     etag: str | None = None  # answer 304 to If-None-Match with this value
+    chunked: bool = False  # stream the body in chunks, with no Content-Length
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Request:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hangs up (timeouts under test) is expected, not news
 
 
 class Loopback:
@@ -76,11 +80,20 @@ class Loopback:
                     self.send_response(status)
                     for k, v in headers.items():
                         self.send_header(k, v)
-                    if "content-length" not in {k.lower() for k in headers}:
+                    if reply.chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                    elif "content-length" not in {k.lower() for k in headers}:
                         self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    if self.command != "HEAD":
+                    if self.command == "HEAD":
+                        return
+                    if not reply.chunked:
                         self.wfile.write(payload)
+                        return
+                    for i in range(0, len(payload), 4096):
+                        part = payload[i:i + 4096]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                    self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
@@ -88,7 +101,7 @@ class Loopback:
 
         self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,69 @@
+"""Shared fixtures: loopback servers and a way to run `marketbot` as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.loopback import FeedServer, SlackServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Bot:
+    """Runs `python -m bot …` in a temp dir with its own database and environment."""
+
+    def __init__(self, tmp: Path, env: dict[str, str]):
+        self.tmp = tmp
+        self.env = env
+        self.db = tmp / "marketbot.db"
+
+    def config(self, data: dict, name: str = "feeds.yaml") -> Path:
+        path = self.tmp / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 90,
+                 env: dict[str, str] | None = None) -> Result:
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_"))}
+        full_env.update({"DATABASE_URL": f"sqlite:///{self.db}",
+                         "PYTHONPATH": str(ROOT), **self.env, **(env or {})})
+        p = subprocess.run([sys.executable, "-m", "bot", *args], cwd=self.tmp, env=full_env,
+                           input=input, capture_output=True, text=True, timeout=timeout)
+        return Result(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def feeds():
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def slack():
+    with SlackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def bot(tmp_path, slack) -> Bot:
+    return Bot(tmp_path, {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token})
+
+
+def fixture_bytes(*parts: str) -> bytes:
+    return FIXTURES.joinpath(*parts).read_bytes()
