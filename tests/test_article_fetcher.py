@@ -3,7 +3,6 @@ them the Fetcher behaves as before (feeds: redirects followed, over-cap refused)
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from bot.errors import FetchError
