@@ -113,7 +113,7 @@ def feed_notice(kind: str, *, feed: str, reason: str | None, failures: int,
 def _source(item: Item) -> dict:
     return {
         "title": item.title,
-        "link": item.link,
+        "link": item.article_url or item.link,
         "feed": item.feed,
         "kind": item.source_kind,
         "published": item.published.isoformat() if item.published else None,

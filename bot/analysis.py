@@ -228,7 +228,7 @@ class _Context:
             return self.item
         return Item(feed=src.feed, title=src.title, link=src.link, guid=src.guid,
                     published=src.published_at, source_kind=src.source_kind,
-                    company=src.company)
+                    company=src.company, article_url=src.article_url)
 
 
 def _differs(alerted: float, value: float, unit: str, tol) -> bool:

@@ -252,7 +252,9 @@ def _figure_record(f, item) -> dict:
         "approx": f.approx, "comparative": f.comparative, "table": f.from_table,
         "confidence": f.confidence, "source": f.source_kind,
         "published": f.published_at.date().isoformat() if f.published_at else None,
-        "title": item.title if item else None, "link": item.link if item else None,
+        "title": item.title if item else None,
+        "link": item.link if item else None,
+        "article_url": item.article_url if item else None,
         "feed": item.feed if item else None, "evidence": f.evidence,
     }
 

@@ -236,6 +236,28 @@ class HttpConfig(Strict):
     workers: int = Field(8, ge=1, le=256)
 
 
+class ArticlesConfig(Strict):
+    """Fetching the article behind each new item of a feed with fetch_article: true.
+    See README "Reading the whole article"."""
+
+    timeout: Duration = 15.0  # per request, and a deadline for the whole page
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)  # a page is cut here and read from what came
+    max_redirects: int = Field(10, ge=0, le=30)
+    workers: int = Field(4, ge=1, le=64)  # articles fetched at once within one poll
+    per_host: int = Field(2, ge=1, le=32)  # requests in flight to one host
+    host_interval: Duration | Literal[0] = 1.0  # between two request starts to one host
+    retry_failed: Duration = 3600.0  # a failed article is not fetched again before this…
+    retry_failed_max: Duration = 86400.0  # …doubling per failure up to this
+    allow_private_hosts: bool = False  # links to loopback/private addresses (intranets, tests)
+
+    @model_validator(mode="after")
+    def _retry_order(self) -> ArticlesConfig:
+        if self.retry_failed_max < self.retry_failed:
+            raise ValueError(f"retry_failed_max ({format_duration(self.retry_failed_max)}) is "
+                             f"shorter than retry_failed ({format_duration(self.retry_failed)})")
+        return self
+
+
 class Config(Strict):
     company: CompanyConfig | None = None
     companies: tuple[CompanyConfig, ...] = ()
@@ -245,6 +267,7 @@ class Config(Strict):
     edgar: EdgarConfig = EdgarConfig()
     http: HttpConfig = HttpConfig()
     reconcile: ReconcileConfig = ReconcileConfig()
+    articles: ArticlesConfig = ArticlesConfig()
 
     @property
     def all_companies(self) -> tuple[CompanyConfig, ...]:

@@ -7,6 +7,12 @@ one-line reason and whether a retry makes sense (Miniflux's reader/fetcher).
 Conditional GET (RFC 9110 §13.1, ETag / Last-Modified): an unchanged feed
 costs a 304 and no parsing. Bodies are read as a stream and cut at a size cap,
 measured after decompression, so a gzip bomb stops at the cap too.
+
+Article fetching asks for a little more, all off by default: a per-request
+timeout that is also a deadline for the whole body, redirects handed back one
+hop at a time (so the caller can rate-limit each host and see loops), bodies
+cut at the cap instead of refused (`truncate`), and a Content-Type check made
+before the body is read (`types`), so a 10 MB PDF costs one response header.
 """
 
 from __future__ import annotations
@@ -36,10 +42,16 @@ class Response:
     etag: str | None = None
     last_modified: str | None = None
     redirects: tuple[str, ...] = ()
+    location: str | None = None  # absolute redirect target (follow_redirects=False)
+    truncated: bool = False  # body cut at the size cap (truncate=True)
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.location is not None
 
 
 def make_client(*, timeout: float, user_agent: str, max_redirects: int = 10,
@@ -59,7 +71,12 @@ class Fetcher:
         self.max_bytes = max_bytes
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: str = DEFAULT_ACCEPT, headers: dict[str, str] | None = None) -> Response:
+            accept: str = DEFAULT_ACCEPT, headers: dict[str, str] | None = None,
+            timeout: float | None = None, follow_redirects: bool | None = None,
+            truncate: bool = False, types: tuple[str, ...] = (),
+            type_name: str = "") -> Response:
+        """GET `url`. `types`: the media types accepted (others raise "not
+        {type_name} (…)" before the body is read; a missing Content-Type passes)."""
         if not url.startswith(("http://", "https://")):
             return self._read_local(url)
         send = {"Accept": accept, **(headers or {})}
@@ -67,34 +84,56 @@ class Fetcher:
             send["If-None-Match"] = etag
         if last_modified:
             send["If-Modified-Since"] = last_modified
+        limit = timeout if timeout is not None else self.client.timeout.read
+        extra: dict = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        if follow_redirects is not None:
+            extra["follow_redirects"] = follow_redirects
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            with self.client.stream("GET", url, headers=send) as r:
-                return self._read(r)
+            with self.client.stream("GET", url, headers=send, **extra) as r:
+                return self._read(r, deadline=deadline, limit=limit, truncate=truncate,
+                                  types=types, type_name=type_name)
         except httpx.HTTPError as exc:
-            raise _translate(exc, self.client.timeout.read) from exc
+            raise _translate(exc, limit) from exc
 
-    def _read(self, r: httpx.Response) -> Response:
+    def _read(self, r: httpx.Response, *, deadline: float | None = None,
+              limit: float | None = None, truncate: bool = False,
+              types: tuple[str, ...] = (), type_name: str = "") -> Response:
         redirects = tuple(str(h.url) for h in r.history)
         if r.status_code == 304:
             return Response(304, b"", str(r.url), etag=r.headers.get("etag"),
                             last_modified=r.headers.get("last-modified"), redirects=redirects)
+        if r.is_redirect:  # only seen with follow_redirects=False
+            return Response(r.status_code, b"", str(r.url), redirects=redirects,
+                            location=str(r.url.join(r.headers["location"])))
         if r.status_code >= 400:
             raise _status_error(r)
+        ctype = r.headers.get("content-type", "")
+        media = ctype.split(";")[0].strip().lower()
+        if types and media and media not in types:
+            raise FetchError(f"not {type_name or ' or '.join(types)} ({media})",
+                             retryable=False)
         declared = r.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+        if not truncate and declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"response of {int(declared):,} bytes is over the "
                              f"{self.max_bytes:,}-byte cap", retryable=False)
-        chunks, size = [], 0
+        chunks, size, cut = [], 0, False
         for chunk in r.iter_bytes():
+            if deadline is not None and time.monotonic() > deadline:
+                raise FetchError(f"timed out after {limit or 0:g}s")
+            if size + len(chunk) > self.max_bytes:
+                if not truncate:
+                    raise FetchError(f"response is over the {self.max_bytes:,}-byte cap",
+                                     retryable=False)
+                chunks.append(chunk[: self.max_bytes - size])
+                cut = True
+                break
             size += len(chunk)
-            if size > self.max_bytes:
-                raise FetchError(f"response is over the {self.max_bytes:,}-byte cap",
-                                 retryable=False)
             chunks.append(chunk)
-        return Response(r.status_code, b"".join(chunks), str(r.url),
-                        content_type=r.headers.get("content-type", ""),
+        return Response(r.status_code, b"".join(chunks), str(r.url), content_type=ctype,
                         etag=r.headers.get("etag"),
-                        last_modified=r.headers.get("last-modified"), redirects=redirects)
+                        last_modified=r.headers.get("last-modified"), redirects=redirects,
+                        truncated=cut)
 
     def _read_local(self, url: str) -> Response:
         path = Path(unquote(urlsplit(url).path)) if url.startswith("file://") else Path(url)

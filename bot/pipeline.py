@@ -2,6 +2,8 @@
 
     source.collect()      fetch and parse (RSS/Atom) or walk filings (EDGAR)
     store.items.unseen()  the database decides what is new
+    enrich()              new items only: e.g. read the linked article (bot.article,
+                          feeds with fetch_article: true)
     extract()             pure: text → figures (CPU, outside any transaction)
     one transaction       items, figures, alerts (outbox) and feed state together,
                           so a crash leaves either all of a poll or none of it:
@@ -222,7 +224,11 @@ def default_sources(app: App) -> dict[str, Source]:
 
 def build_pipeline(app: App) -> Pipeline:
     """The pipeline with every stage the config asks for."""
-    return Pipeline(app, default_sources(app), enrich=None)
+    enrich = None
+    if any(f.fetch_article for f in app.config.feeds if f.enabled):
+        from bot.article import ArticleReader
+        enrich = ArticleReader.from_app(app)  # one per app: its host limits span all feeds
+    return Pipeline(app, default_sources(app), enrich=enrich)
 
 
 def _oldest_first(items: list[Item]) -> list[Item]:

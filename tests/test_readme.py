@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from bot.cli import cli
-from bot.config import (CompanyConfig, EdgarConfig, FeedConfig, FiscalYearConfig, HttpConfig,
+from bot.config import (ArticlesConfig, CompanyConfig, EdgarConfig, FeedConfig, FiscalYearConfig, HttpConfig,
                         ReconcileConfig, RuleConfig, SlackConfig)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def test_ci_runs_the_readme_commands() -> None:
 @pytest.mark.parametrize("model,prefix", [
     (FeedConfig, ""), (RuleConfig, ""), (SlackConfig, ""), (CompanyConfig, ""),
     (FiscalYearConfig, "fiscal_year."), (EdgarConfig, "edgar."), (HttpConfig, "http."),
-    (ReconcileConfig, "reconcile."),
+    (ReconcileConfig, "reconcile."), (ArticlesConfig, "articles."),
 ])
 def test_every_config_key_is_documented(model, prefix: str) -> None:
     for name, field in model.model_fields.items():

@@ -22,30 +22,69 @@ from bot.fiscal import FiscalCalendar
 
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
-    periods = find_periods(text, calendar)
-    default = reporting_period(text, periods, published, calendar)
+    head = find_periods(text, calendar, head_windows(text))
+    default = reporting_period(text, head, published, calendar)
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
     skip = [(t.start, t.end) for t in found_tables]
     quantities = [q for q in find_quantities(text) if not _inside(q.start, skip)]
     starts = [q.start for q in quantities]
+    spans = split(text)
+    # Period phrases matter only near a number or at the start of a sentence that has one.
+    periods = find_periods(text, calendar, _windows(quantities, spans, starts))
     pstarts = [p.start for p in periods]
     sections = Sections()
     out: list[Figure] = []
-    for s, e in split(text):
+    for s, e in spans:
         if _inside(s, skip) and _inside(e - 1, skip):
             continue
         is_heading = sections.update(text[s:e])
         i, j = bisect_left(starts, s), bisect_left(starts, e)
-        if is_heading or i == j:
-            continue
-        ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
-        out.extend(
-            sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
-        )
+        if not is_heading and i < j:
+            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+            out.extend(
+                sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
+            )
+        sections.after(text[s:e])
     for t in found_tables:
         out.extend(t.figures)
     return dedupe(out)
+
+
+_HEAD = 2500
+_HEAD_WORDS = ("result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report", "Report",
+               "posted", "deliver", "Deliver", "announce")
+
+
+def head_windows(text: str) -> list[tuple[int, int]]:
+    """Where a text may name the period it reports: around "results", "reported", "Summary"…"""
+    head = text[:_HEAD]
+    found = []
+    for w in _HEAD_WORDS:
+        i = head.find(w)
+        while i >= 0:
+            found.append((max(0, i - 90), min(len(text), i + 90)))
+            i = head.find(w, i + 1)
+    return _merge(found)
+
+
+def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
+    ws = [(max(0, q.first - 130), q.end + 90) for q in quantities]
+    for s, e in spans:
+        i = bisect_left(starts, s)
+        if i < len(starts) and starts[i] < e:
+            ws.append((s, min(e, s + 70)))
+    return _merge(ws)
+
+
+def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ws):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:

@@ -42,7 +42,7 @@ _PRE_BREAK = re.compile(
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
     re.I,
 )
-_COORD_GAP = re.compile(r"\s*(?:@P\s*)?(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)?$", re.I)
+_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
 _MAX_PRE_WORDS = 9
 _MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
 _BEAT_EXPECT = re.compile(
@@ -83,8 +83,8 @@ def sentence_figures(
 ) -> list[Figure]:
     """Figures stated in the sentence text[span[0]:span[1]]."""
     s, e = span
-    phrases = [_Phrase(m.start(), m.end(), vocab.phrase_of(m)) for m in vocab.PHRASE_RE.finditer(text, s, e)]
-    has_ai = vocab.AI_RE.search(text, s, e) is not None
+    phrases = _phrases(text, s, e, quantities)
+    has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
     out: list[Figure] = []
     bound: list[_Bound] = []
@@ -113,6 +113,39 @@ def sentence_figures(
     return out
 
 
+def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phrase]:
+    """Metric phrases near the sentence's numbers (scanning only there keeps the cost down)."""
+    out: list[_Phrase] = []
+    last = s
+    for lo, hi in _near(quantities, s, e):
+        for m in vocab.PHRASE_RE.finditer(text, max(lo, last), hi):
+            if m.end() >= hi and hi < e:
+                break  # may be cut by the window: the next window or pass sees it whole
+            out.append(_Phrase(m.start(), m.end(), vocab.phrase_of(m)))
+            last = m.end()
+    return out
+
+
+def _near(quantities: list[Quantity], s: int, e: int) -> list[tuple[int, int]]:
+    ws: list[tuple[int, int]] = []
+    for q in quantities:
+        lo, hi = max(s, q.first - 120), min(e, q.end + 110)
+        if ws and lo <= ws[-1][1]:
+            ws[-1] = (ws[-1][0], max(ws[-1][1], hi))
+        else:
+            ws.append((lo, hi))
+    return ws
+
+
+def _has_ai(text: str, s: int, e: int) -> bool:
+    i = text.find("AI", s, e)
+    while i >= 0:
+        if (i == 0 or not text[i - 1].isalnum()) and (i + 2 >= len(text) or not text[i + 2].isalpha()):
+            return True
+        i = text.find("AI", i + 2, e)
+    return False
+
+
 # --- 1. numbers that are not figures -----------------------------------------------------------
 
 def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
@@ -121,6 +154,8 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
     if vocab.CHANGE_BEFORE_RE.search(before) and not vocab.LEVEL_BEFORE_RE.search(before):
         return True
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
+        return True
+    if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
         return True
     if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
         return True
@@ -298,11 +333,11 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     p = b.phrase
     if b.coordinated:
         metric, guidance = b.metric, b.guidance
-        res = _period(text, s, q, None, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, None, periods, opening, ctx, guidance)
     else:
         metric = _segmented(text, s, q, p, b.metric, segment)
         guidance = guidance_section or _is_guidance(text, s, q, p)
-        res = _period(text, s, q, p, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, p, periods, opening, ctx, guidance)
     b.guidance = guidance
     if res.blocked:
         return None
@@ -363,7 +398,7 @@ _GUIDANCE_AFTER = re.compile(
 )
 
 
-def _period(text, sent_start, q, p, periods, opening, ctx, guidance) -> Resolved:
+def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -> Resolved:
     pm = _attached(text, sent_start, q, p, periods)
     if pm is None:
         pm = opening
@@ -372,9 +407,30 @@ def _period(text, sent_start, q, p, periods, opening, ctx, guidance) -> Resolved
                       calendar=ctx.calendar)
         if res.period is not None or res.blocked or pm.kind == "calendar":
             return res
+    sole = _sole_period(sent_start, sent_end, periods, guidance, ctx)
+    if sole is not None:
+        return sole
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False)
     return Resolved(None, False)
+
+
+def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
+    """One period named in the sentence covers its other figures ("$5.6B of orders during the
+    quarter and shipped $8.2B"), unless the sentence also names a half-year or calendar year."""
+    found = set()
+    for pm in periods:
+        if pm.start < s or pm.end > e:
+            continue
+        if pm.kind in ("partial", "calendar", "date"):
+            return None
+        r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
+        # Guidance borrows only a year: a quarter named in the sentence is the result's quarter.
+        if r.period is not None and not (guidance and r.period.quarter is not None):
+            found.add(r.period)
+    if len(found) == 1:
+        return Resolved(found.pop(), False)
+    return None
 
 
 def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
@@ -404,7 +460,11 @@ _MODIFIERS = re.compile(
     r"reported|quarterly|AI|server)[\s,-]+)*",
     re.I,
 )
-_AFTER_GLUE = re.compile(r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through)\s+(?:the\s+|its\s+|our\s+)?)?$", re.I)
+_AFTER_GLUE = re.compile(
+    r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through|throughout|across|within)\s+(?:the\s+|its\s+|our\s+)?)?"
+    r"(?:(?:the\s+)?end\s+of\s+(?:the\s+|its\s+|our\s+)?)?$",
+    re.I,
+)
 
 
 def _attached_after(text, at, periods) -> PeriodMention | None:

@@ -66,8 +66,10 @@ _PATTERNS = [
     ("calendar", r"(?:calendar(?:\s+year)?\s+|CY\s?'?)(?:(?:19|20)\d{2}|\d{2})|(?<![\w$.,])(?:19|20)\d{2}(?![\w%]|,\d|\.\d)"),
 ]
 
+# One word-start check for all alternatives: most positions fail it at once, which keeps
+# the scan cheap (Python's re tries every alternative at every position that passes).
 PERIOD_RE = re.compile(
-    "|".join(rf"(?P<{name}>(?<![\w-]){pat})" for name, pat in _PATTERNS), re.I
+    r"(?<![\w-])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
 )
 
 
@@ -112,12 +114,16 @@ def _date(m: re.Match, k: str) -> date | None:
         return None
 
 
-def find_periods(text: str, calendar: FiscalCalendar) -> list[PeriodMention]:
+def find_periods(
+    text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
+) -> list[PeriodMention]:
+    """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
     out = []
-    for m in PERIOD_RE.finditer(text):
-        pm = _mention(m, calendar)
-        if pm is not None:
-            out.append(pm)
+    for lo, hi in windows if windows is not None else [(0, len(text))]:
+        for m in PERIOD_RE.finditer(text, lo, hi):
+            pm = _mention(m, calendar)
+            if pm is not None:
+                out.append(pm)
     return out
 
 

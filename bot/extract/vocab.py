@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # A word start that also accepts a camel-case glue ("billionDiluted", "up 80%Client"):
 # flattened press-release bullets lose the space between items.
-WB = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"
+WB = r"(?-i:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))"
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,9 @@ _PHRASES: list[tuple[str, Phrase]] = [
 ]
 
 PHRASES: tuple[Phrase, ...] = tuple(p for _, p in _PHRASES)
+# One word-start check in front of all alternatives (see periods.PERIOD_RE for why).
 PHRASE_RE = re.compile(
-    "|".join(f"(?P<p{i}>{WB}(?:{pat})(?![A-Za-z]))" for i, (pat, _) in enumerate(_PHRASES)),
+    WB + "(?:" + "|".join(f"(?P<p{i}>{pat})" for i, (pat, _) in enumerate(_PHRASES)) + r")(?![A-Za-z])",
     re.I,
 )
 
@@ -163,8 +164,7 @@ CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
     r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
-    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR|of\s+(?!(?:total\s+)?"
-    r"(?:net\s+)?revenue))",
+    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.I,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
@@ -195,9 +195,12 @@ TRAILING_RE = re.compile(
 # Relative claims and qualitative targets: "30–50% higher margins", "mid-single-digit".
 RELATIVE_AFTER_RE = re.compile(
     r"\s*(?:higher|lower|more|less|better|worse|greater|above|below|faster|slower|premium|discount|"
-    r"share\b|stake|of\s+(?:the|its|their|our|all|Dell|total\s+(?!net\s+revenue))|of\s+(?:its|the)\s+)",
+    r"share\b|stake)",
     re.I,
 )
+
+# "80% of free cash flow", "40% of revenue": a share of something, not a margin.
+PCT_OF_AFTER_RE = re.compile(r"\s*of\s+(?!(?:total\s+|ISG\s+|CSG\s+|ISG's\s+|CSG's\s+)?(?:net\s+)?revenues?\b)", re.I)
 
 # Market sizes, prices, valuations: a number right before these is never a figure of ours.
 NOT_FIGURE_AFTER_RE = re.compile(

@@ -4,9 +4,11 @@
     tables   the SQLModel tables
     feeds    feed state            items    deduplicated items
     figures  observations          alerts   the outbox
+    articles pages fetched for news items, keyed by canonical URL
 """
 
-from bot.store import alerts, feeds, figures, items
+from bot.store import alerts, articles, feeds, figures, items
 from bot.store.db import init_db, make_engine, transaction
 
-__all__ = ["alerts", "feeds", "figures", "items", "init_db", "make_engine", "transaction"]
+__all__ = ["alerts", "articles", "feeds", "figures", "items", "init_db", "make_engine",
+           "transaction"]

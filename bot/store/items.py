@@ -38,8 +38,11 @@ def unseen(s: Session, items: Iterable[Item]) -> list[Item]:
 
 def insert(s: Session, item: Item, text: str) -> int | None:
     """Store an item; None when another writer stored it first."""
+    # An item whose article was fetched keeps its feed text's hash (in meta): the
+    # cross-guid dedupe in unseen() compares feed texts.
+    content_hash = item.meta.get("content_hash") or item.content_hash
     return insert_ignore(s, ItemRow, dict(
-        dedupe_key=item.dedupe_key, content_hash=item.content_hash, feed=item.feed,
+        dedupe_key=item.dedupe_key, content_hash=content_hash, feed=item.feed,
         company=item.company, source_kind=item.source_kind, guid=item.guid, link=item.link,
         title=item.title[:1000], text=text, published_at=item.published, fetched_at=utcnow(),
         article_url=item.article_url, article_error=item.article_error,

@@ -146,3 +146,36 @@ class AlertRow(SQLModel, table=True):
     slack_ts: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = _ts()
+
+
+class ArticleRow(SQLModel, table=True):
+    """An article page fetched for a news item (fetch_article: true), or why it
+    could not be read. Keyed by canonical URL: downloaded once, whichever feed
+    and whichever link spelling led to it."""
+
+    __tablename__ = "article"
+
+    id: int | None = Field(default=None, primary_key=True)
+    canonical_url: str = Field(unique=True)  # normalised; the page's rel=canonical if usable
+    final_url: str  # where the link led after redirects (or where it failed)
+    status: str = "ok"  # ok | error
+    error: str | None = None  # why it could not be read ("HTTP 403 Forbidden", "paywall"…)
+    title: str = ""
+    text: str = Field(default="", sa_type=Text)  # main text (empty on error)
+    published_at: datetime | None = _ts()  # the page's own date
+    content_type: str | None = None
+    truncated: bool = False  # cut at articles.max_bytes and read from what arrived
+    failures: int = 0  # failed fetches in a row
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    retry_at: datetime | None = _ts()  # a failed article is not fetched again before this
+
+
+class ArticleUrlRow(SQLModel, table=True):
+    """Every URL known to lead to an article: the feed links (original URLs),
+    each redirect hop, the final and the canonical URL, all normalised. A second
+    feed's identical link finds the article here before any request is made."""
+
+    __tablename__ = "article_url"
+
+    url: str = Field(primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
