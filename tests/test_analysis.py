@@ -1,0 +1,145 @@
+"""Derive, evaluate, reconcile — in process, through the real pipeline over local feed
+files: the decisions that turn stored figures into (or away from) alerts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from bot import store
+from bot.app import build_app
+from bot.config import Env, parse_config
+from bot.delivery import Delivery
+from bot.pipeline import build_pipeline
+from bot.scheduler import run_once
+from bot.store.tables import AlertRow
+from tests.fixtures.feeds.make import rss
+
+
+def sentence(guid, text, day="2026-06-02"):
+    return (guid, f"Dell story {guid}", text, day)
+
+
+GM_Q1 = sentence("gm-q1", "Dell's gross margin was 17.8% in the first quarter of fiscal 2027.")
+GM_Q4 = sentence("gm-q4", "Dell's gross margin was 18.9% in the fourth quarter of fiscal 2026.",
+                 "2026-03-01")
+ORDERS_NEWS = sentence("o-news", "Dell booked $24 billion in AI orders in the first quarter "
+                                 "of fiscal 2027.")
+REVENUE_NEWS = sentence("r-news", "Dell's AI server revenue was $16.1 billion in the first "
+                                  "quarter of fiscal 2027.")
+ORDERS_IR = sentence("o-ir", "Dell booked $24.4 billion in AI orders in the first quarter of "
+                             "fiscal 2027.")
+
+
+class Bot:
+    def __init__(self, tmp_path, rules):
+        self.tmp, self.rules = tmp_path, rules
+        self.db = f"sqlite:///{tmp_path / 'a.db'}"
+
+    def poll(self, **feeds: list[tuple]) -> list[AlertRow]:
+        """Poll feeds {name: items} (name prefix 'ir' = company-ir, else news) once."""
+        entries = []
+        for name, items in feeds.items():
+            path = self.tmp / f"{name}.xml"
+            path.write_bytes(rss(*items))
+            entries.append({"name": name, "url": str(path),
+                            "source": "company-ir" if name.startswith("ir") else "news"})
+        config = parse_config(yaml.safe_dump({"feeds": entries, "rules": self.rules,
+                                              "slack": {"channel": "#c"}}))
+        app = build_app(config, Env(database_url=self.db))
+        try:
+            run_once(app, build_pipeline(app), Delivery(app.engine, None, config.slack,
+                                                        clock=app.clock, out=_Null()))
+            with store.transaction(app.engine) as s:
+                return sorted(store.alerts.listing(s), key=lambda r: r.id)
+        finally:
+            app.close()
+
+
+class _Null:
+    def write(self, _):
+        pass
+
+
+def payloads(alerts):
+    return [json.loads(a.payload) for a in alerts]
+
+
+def test_a_late_comparison_basis_alerts_on_the_latest_quarter(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "gm", "metric": "gross_margin", "change_bps": 50}])
+    assert bot.poll(news=[GM_Q1]) == []
+    (alert,) = bot.poll(news=[GM_Q1, GM_Q4])
+    p = json.loads(alert.payload)
+    assert (p["period"], p["value"], p["change_text"]) == ("FY2027-Q1", 17.8, "−110 bps q/q")
+    assert p["moves"] == {"qoq": "−110 bps"}
+    assert p["source"]["link"].endswith("/gm-q1")  # the figure's own article
+
+
+def test_an_old_quarter_is_not_re_alerted_when_history_fills_in(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "gm", "metric": "gross_margin", "change_bps": 50}])
+    q2 = sentence("gm-q2", "Dell's gross margin was 18.0% in the second quarter of fiscal 2027.",
+                  "2026-08-28")
+    bot.poll(news=[GM_Q1, q2])  # Q1 → Q2: +20 bps, no alert
+    # Q4 FY26 arrives late: it is the basis of Q1, but Q1 is no longer the latest quarter.
+    assert bot.poll(news=[GM_Q1, q2, GM_Q4]) == []
+
+
+def test_cooldown_holds_a_rule_back(tmp_path) -> None:
+    rules = [{"name": "gm-low", "metric": "gross_margin", "below": 20, "cooldown": "1d"}]
+    bot = Bot(tmp_path, rules)
+    (first,) = bot.poll(news=[GM_Q4])
+    assert bot.poll(news=[GM_Q4, GM_Q1]) == [first]  # Q1 also below 20%, within a day
+
+
+def test_a_derived_value_corrected_by_an_input_posts_a_correction(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "b2b", "metric": "ai_book_to_bill", "above": 1.4}])
+    (alert,) = bot.poll(news=[ORDERS_NEWS, REVENUE_NEWS])
+    assert round(alert.value, 3) == round(24 / 16.1, 3)
+    alerts = bot.poll(news=[ORDERS_NEWS, REVENUE_NEWS], ir=[ORDERS_IR])
+    assert len(alerts) == 2
+    correction = alerts[1]
+    assert (correction.kind, correction.parent_id) == ("correction", alert.id)
+    p = json.loads(correction.payload)
+    assert p["value_text"] == "1.52x" and p["was_text"] == "1.49x"
+    assert p["verdict"] == "the rule still fires: above 1.40x"
+    assert "AI server orders $24.4B (FY2027-Q1, company-ir)" in p["inputs"]
+
+
+def test_a_less_authoritative_source_never_corrects(tmp_path) -> None:
+    rules = [{"name": "orders", "metric": "ai_orders", "above": 20e9}]
+    bot = Bot(tmp_path, rules)
+    (alert,) = bot.poll(ir=[ORDERS_IR])
+    assert bot.poll(ir=[ORDERS_IR], news=[ORDERS_NEWS]) == [alert]
+
+
+def test_the_same_authority_disagreeing_is_not_a_new_alert(tmp_path) -> None:
+    rules = [{"name": "orders", "metric": "ai_orders", "above": 20e9}]
+    bot = Bot(tmp_path, rules)
+    (alert,) = bot.poll(news=[ORDERS_NEWS])
+    assert bot.poll(news=[ORDERS_NEWS], news2=[ORDERS_IR]) == [alert]
+
+
+def test_a_more_authoritative_agreeing_value_is_quiet(tmp_path) -> None:
+    rules = [{"name": "orders", "metric": "ai_orders", "above": 20e9}]
+    bot = Bot(tmp_path, rules)
+    same = sentence("o-same", "Dell booked $24.0 billion in AI orders in the first quarter of "
+                              "fiscal 2027.")
+    (alert,) = bot.poll(news=[ORDERS_NEWS])
+    assert bot.poll(news=[ORDERS_NEWS], ir=[same]) == [alert]
+
+
+@pytest.mark.parametrize("rule,expected", [
+    ({"metric": "ai_backlog_coverage", "above": 3}, "AI backlog coverage 3.2 quarters"),
+    ({"metric": "ai_guidance_coverage", "above": 1}, "AI guidance coverage 1.17x"),
+])
+def test_coverage_metrics_alert_with_their_inputs(tmp_path, rule, expected) -> None:
+    backlog = sentence("bl", "Dell's AI server backlog was $51.3 billion in the first quarter "
+                             "of fiscal 2027.")
+    guidance = sentence("gd", "Dell expects AI server revenue of $60 billion for fiscal 2027.")
+    bot = Bot(tmp_path, [rule])
+    (alert,) = bot.poll(ir=[REVENUE_NEWS, backlog, guidance])
+    p = json.loads(alert.payload)
+    assert f"{p['metric_label']} {p['value_text']}" == expected
+    assert any(i.startswith("AI server backlog $51.3B") for i in p["inputs"])
