@@ -192,3 +192,23 @@ def test_demo_runs_offline_and_shows_alerts_and_figures(bot) -> None:
     assert "AI server revenue guidance ~$25B (FY2026), +25.0% vs prior guidance" in result.stdout
     assert "Stored figures" in result.stdout and "ai_backlog" in result.stdout
     assert not bot.db.exists()  # a temporary database, not the user's
+
+
+def test_webhook_delivery_and_no_secret_in_any_log_line(bot, feeds, slack) -> None:
+    url = serve(feeds, "seed-q1fy27.xml")
+    rules = [{"metric": "ai_backlog", "above": 50e9}]
+    path = str(bot.config(config(("seed", url), rules=rules)))
+    result = bot("--log-level", "debug", "run", "--once", "--config", path,
+                 env={"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert result.code == 0, result.stderr
+    (msg,) = slack.messages
+    assert "AI server backlog $51.3B" in msg["text"]
+    assert "secretwebhookpart" not in result.stderr + result.stdout
+    slack.fail_next(SlackServer.error("invalid_token", 403))
+    serve(feeds, "mentions.xml")
+    failing = bot("--log-level", "debug", "run", "--once", "--config",
+                  str(bot.config(config(("hostile", feeds.url + "/mentions.xml"),
+                                        rules=[{"metric": "gross_margin", "below": 30}]))),
+                  env={"SLACK_BOT_TOKEN": "", "SLACK_WEBHOOK_URL": slack.webhook_url})
+    assert "failed permanently: invalid_token" in failing.stderr
+    assert "secretwebhookpart" not in failing.stderr + failing.stdout
