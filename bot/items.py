@@ -36,10 +36,14 @@ class Item:
 
     @property
     def text(self) -> str:
-        """What the extractor reads: title, summary and content, without repeats."""
-        parts = [self.title.strip()]
-        for part in (self.summary.strip(), self.content.strip()):
-            if part and part not in parts[-1] and not any(part in p for p in parts):
+        """What the extractor reads: title, summary and content, without repeats (a feed
+        summary that is the article's first paragraph, maybe cut with "…", is read once)."""
+        title, summary, content = self.title.strip(), self.summary.strip(), self.content.strip()
+        if summary and content and _norm(summary) in _norm(content):
+            summary = ""
+        parts = [title]
+        for part in (summary, content):
+            if part and not any(_norm(part) in _norm(p) for p in parts):
                 parts.append(part)
         return "\n\n".join(p for p in parts if p)
 
@@ -59,3 +63,14 @@ class Item:
 
     def with_(self, **changes) -> Item:
         return replace(self, **changes)
+
+
+_ELLIPSIS = ("…", "...", "[…]", "[...]", "(…)")
+
+
+def _norm(text: str) -> str:
+    """Whitespace- and case-insensitive form, without a trailing ellipsis."""
+    text = " ".join(text.split()).lower()
+    for mark in _ELLIPSIS:
+        text = text.removesuffix(mark.lower()).rstrip()
+    return text

@@ -81,3 +81,16 @@ def test_dedupe_key_prefers_guid_then_link_then_hash() -> None:
     assert item.dedupe_key == "guid:seed-000"
     assert item.with_(guid=None).dedupe_key == "link:https://alphai.io/dell-ai-factory-backlog"
     assert item.with_(guid=None, link=None).dedupe_key.startswith("hash:")
+
+
+@pytest.mark.parametrize("summary,content,expected", [
+    ("Dell booked $24.4 billion.", "Dell booked $24.4 billion. More text.",
+     "T\n\nDell booked $24.4 billion. More text."),
+    ("Dell booked $24.4 billion in AI…", "Dell  booked $24.4 billion in AI orders.",
+     "T\n\nDell  booked $24.4 billion in AI orders."),
+    ("A summary.", "The article.", "T\n\nA summary.\n\nThe article."),
+    ("T", "", "T"),
+])
+def test_item_text_reads_a_repeated_summary_once(summary, content, expected) -> None:
+    from bot.items import Item
+    assert Item(feed="f", title="T", summary=summary, content=content).text == expected
