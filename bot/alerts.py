@@ -18,7 +18,8 @@ from bot.store.tables import AlertRow
 
 def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Item,
                company_name: str, evidence: str, default_channel: str,
-               inputs: list[str] | None = None, moves: dict[str, str] | None = None) -> AlertRow:
+               inputs: list[str] | None = None, moves: dict[str, str] | None = None,
+               formula: str | None = None) -> AlertRow:
     obs, rule = firing.observation, firing.rule
     metric = METRICS[obs.metric]
     channel = rule.channel or default_channel
@@ -47,6 +48,7 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
         },
         "crossed": list(firing.crossed),
         "inputs": inputs or [],
+        "formula": formula,
         "moves": moves or {},
         "source_kind": obs.source_kind,
         "rule": rule.rule_id,

@@ -35,6 +35,7 @@ from bot.items import Item
 from bot.rules import Observation
 from bot.store.figures import accounting_family
 from bot.store.tables import AlertRow, FigureRow, ItemRow
+from bot.text import sentence_at
 
 log = logging.getLogger("marketbot.analysis")
 
@@ -144,8 +145,10 @@ class _Context:
                 continue
             alert = rule_alert(firing, item_id=self.item_id, figure_id=row.id,
                                item=self._source(row), company_name=self.company.name,
-                               evidence=row.evidence, default_channel=self.cfg.slack.channel,
-                               inputs=_inputs(row), moves=self._moves(obs))
+                               evidence=self._quote(row),
+                               default_channel=self.cfg.slack.channel,
+                               inputs=_inputs(row), moves=self._moves(obs),
+                               formula=_formula(row))
             if self._queue(alert):
                 out.append(alert)
         return out
@@ -188,7 +191,7 @@ class _Context:
                 continue
             verdict = self._verdict(alert, row)
             correction = correction_alert(alert, observation(row), item=self._source(row),
-                                          evidence=row.evidence, verdict=verdict,
+                                          evidence=self._quote(row), verdict=verdict,
                                           inputs=_inputs(row))
             if self._queue(correction):
                 out.append(correction)
@@ -214,6 +217,21 @@ class _Context:
         return "the rule still fires: " + "; ".join(firing.crossed)
 
     # -------------------------------------------------------------- helpers
+    def _quote(self, row: FigureRow) -> str | None:
+        """The sentence a figure came from (its evidence is a short exact phrase)."""
+        if row.source_kind == DERIVED_SOURCE:
+            return None
+        if row.span_start is None or row.item_id is None:
+            return row.evidence
+        src = self._item_row(row.item_id)
+        quote = sentence_at(src.text, row.span_start, row.span_end) if src else ""
+        return quote if row.evidence in quote else row.evidence
+
+    def _item_row(self, item_id: int) -> ItemRow | None:
+        if item_id not in self._items:
+            self._items[item_id] = store.items.get(self.s, item_id)
+        return self._items[item_id]
+
     def _queue(self, alert: AlertRow) -> bool:
         return store.alerts.insert(self.s, alert) is not None
 
@@ -221,9 +239,7 @@ class _Context:
         """The item a figure came from (derived values: the item that triggered them)."""
         if row.item_id in (None, self.item_id) or row.source_kind == DERIVED_SOURCE:
             return self.item
-        if row.item_id not in self._items:
-            self._items[row.item_id] = store.items.get(self.s, row.item_id)
-        src = self._items[row.item_id]
+        src = self._item_row(row.item_id)
         if src is None:
             return self.item
         return Item(feed=src.feed, title=src.title, link=src.link, guid=src.guid,
@@ -237,6 +253,10 @@ def _differs(alerted: float, value: float, unit: str, tol) -> bool:
     if unit == "bps":
         return abs(value - alerted) > tol.tolerance_points * 100 + 1e-9
     return abs(value - alerted) > abs(alerted) * tol.tolerance_pct / 100 + 1e-9
+
+
+def _formula(row: FigureRow) -> str | None:
+    return derive.formula(row.metric) if row.source_kind == DERIVED_SOURCE else None
 
 
 def _inputs(row: FigureRow) -> list[str]:

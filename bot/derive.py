@@ -22,6 +22,22 @@ from bot.figures import MARGIN_METRICS, METRICS
 from bot.fiscal import Period
 from bot.rules import Observation, format_value
 
+FORMULA = {
+    "ai_book_to_bill": "AI orders / AI revenue",
+    "ai_backlog_conversion": "AI revenue / prior-quarter AI backlog",
+    "ai_backlog_coverage": "AI backlog / AI revenue",
+    "ai_guidance_coverage": "AI backlog / (FY AI revenue guidance − AI revenue recognized "
+                            "this year)",
+}
+
+
+def formula(metric: str) -> str:
+    if metric in FORMULA:
+        return FORMULA[metric]
+    base, kind = metric.rsplit("_", 2)[0], metric.rsplit("_", 2)[1]
+    return f"{METRICS[base].label} change {'q/q' if kind == 'qoq' else 'y/y'}"
+
+
 # lookup(metric, basis, period, accounting) → the current observation
 Lookup = Callable[[str, str, str, str | None], Observation | None]
 
@@ -102,17 +118,17 @@ def compute(metric: str, period: str, accounting: str | None, lookup: Lookup
         orders, revenue = actual("ai_orders", p), actual("ai_revenue", p)
         if orders and revenue and revenue.value > 0:
             return Derived(metric, period, orders.value / revenue.value, "x", None,
-                           (orders, revenue), "AI orders / AI revenue")
+                           (orders, revenue), formula(metric))
     elif metric == "ai_backlog_conversion":
         revenue, backlog = actual("ai_revenue", p), actual("ai_backlog", p.previous())
         if revenue and backlog and backlog.value > 0:
             return Derived(metric, period, revenue.value / backlog.value * 100, "%", None,
-                           (revenue, backlog), "AI revenue / prior-quarter AI backlog")
+                           (revenue, backlog), formula(metric))
     elif metric == "ai_backlog_coverage":
         backlog, revenue = actual("ai_backlog", p), actual("ai_revenue", p)
         if backlog and revenue and revenue.value > 0:
             return Derived(metric, period, backlog.value / revenue.value, "quarters", None,
-                           (backlog, revenue), "AI backlog / AI revenue")
+                           (backlog, revenue), formula(metric))
     elif metric == "ai_guidance_coverage":
         return _guidance_coverage(p, lookup)
     return None
@@ -132,7 +148,7 @@ def _guidance_coverage(p: Period, lookup: Lookup) -> Derived | None:
         return None
     return Derived("ai_guidance_coverage", p.label, backlog.value / remaining, "x", None,
                    (backlog, guidance, *recognized),
-                   "AI backlog / (FY AI revenue guidance − AI revenue recognized this year)")
+                   formula("ai_guidance_coverage"))
 
 
 def _margin_move(metric: str, p: Period, accounting: str | None, lookup: Lookup
@@ -145,9 +161,8 @@ def _margin_move(metric: str, p: Period, accounting: str | None, lookup: Lookup
         lookup(base, "actual", before.label, accounting)
     if not now or not then:
         return None
-    label = "q/q" if kind == "qoq" else "y/y"
     return Derived(metric, p.label, round((now.value - then.value) * 100, 6), "bps",
-                   accounting, (now, then), f"{METRICS[base].label} change {label}")
+                   accounting, (now, then), formula(metric))
 
 
 def _next(p: Period) -> Period:

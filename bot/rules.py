@@ -111,7 +111,26 @@ def evaluate_rule(rule: RuleConfig, obs: Observation, lookup: Lookup) -> Firing 
             crossed.append(text)
     if not crossed:
         return None
+    if change is None and obs.basis == "actual":
+        change = context_change(obs, lookup)  # a level alert still shows the q/q move
     return Firing(rule, obs, tuple(crossed), change)
+
+
+def context_change(obs: Observation, lookup: Lookup, compare: str = "qoq") -> Change | None:
+    """The move vs the comparison period: bps for percentages, percent otherwise."""
+    if obs.period is None:
+        return None
+    prev = lookup(obs.metric, obs.basis, compare_period(obs.period, compare), obs.accounting)
+    return _change(obs, prev, compare, in_bps=obs.unit == "%") if prev else None
+
+
+def _change(obs: Observation, prev: Observation, compare: str, *, in_bps: bool
+            ) -> Change | None:
+    if in_bps:
+        return Change(prev, (obs.value - prev.value) * 100, "bps", compare)
+    if prev.value == 0:
+        return None
+    return Change(prev, (obs.value - prev.value) / abs(prev.value) * 100, "%", compare)
 
 
 def compare_period(period: str, compare: str) -> str:
@@ -125,18 +144,13 @@ def _period_change(rule: RuleConfig, obs: Observation, lookup: Lookup
     if prev is None:
         return None, None
     label = "q/q" if rule.compare == "qoq" else "y/y"
-    if rule.change_bps is not None:
-        change = Change(prev, (obs.value - prev.value) * 100, "bps", rule.compare)
-        threshold = f"{rule.change_bps:g} bps {label}"
-        hit = _moved(change.amount, rule.change_bps, rule.direction)
-    else:
-        if prev.value == 0:
-            return None, None
-        change = Change(prev, (obs.value - prev.value) / abs(prev.value) * 100, "%",
-                        rule.compare)
-        threshold = f"{rule.change_pct:g}% {label}"
-        hit = _moved(change.amount, rule.change_pct, rule.direction)
-    if not hit:
+    in_bps = rule.change_bps is not None
+    change = _change(obs, prev, rule.compare, in_bps=in_bps)
+    if change is None:
+        return None, None
+    limit = rule.change_bps if in_bps else rule.change_pct
+    threshold = f"{limit:g} bps {label}" if in_bps else f"{limit:g}% {label}"
+    if not _moved(change.amount, limit, rule.direction):
         return change, None
     verb = {"up": "rose", "down": "fell"}.get(change.direction, "moved")
     return change, f"{verb} ≥ {threshold}"
@@ -145,9 +159,9 @@ def _period_change(rule: RuleConfig, obs: Observation, lookup: Lookup
 def _revision(rule: RuleConfig, obs: Observation, lookup: Lookup
               ) -> tuple[Change | None, str | None]:
     prev = lookup(obs.metric, obs.basis, obs.period, obs.accounting)
-    if prev is None or prev.value == 0:
+    change = _change(obs, prev, "revision", in_bps=False) if prev else None
+    if change is None:
         return None, None
-    change = Change(prev, (obs.value - prev.value) / abs(prev.value) * 100, "%", "revision")
     if not _moved(change.amount, rule.revision_pct, rule.direction):
         return change, None
     verb = {"up": "raised", "down": "cut"}.get(change.direction, "revised")

@@ -124,13 +124,18 @@ def _section(p: dict) -> str:
     prev = p.get("previous")
     if prev:
         lines.append(f"Previous: {escape(prev['value_text'])} ({escape(prev['period'])})")
-    moves = p.get("moves") or {}
+    moves = []
+    for kind, amount in sorted((p.get("moves") or {}).items()):
+        label = "q/q" if kind == "qoq" else "y/y"
+        if f"{amount} {label}" != p.get("change_text"):  # not already in the headline
+            moves.append(f"{label} {amount}")
     if moves:
-        lines.append(" · ".join(f"{'q/q' if k == 'qoq' else 'y/y'} {escape(v)}"
-                                for k, v in sorted(moves.items())))
+        lines.append("Moves: " + escape(" · ".join(moves)))
     if p.get("crossed"):
         lines.append("Threshold: " + escape("; ".join(p["crossed"])) +
                      f" (rule `{escape(p.get('rule'))}`)")
+    if p.get("formula"):
+        lines.append(f"= {escape(p['formula'])}")
     inputs = p.get("inputs")
     if inputs:
         lines.append("Inputs: " + escape(", ".join(inputs)))

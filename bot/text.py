@@ -60,3 +60,22 @@ def _walk(el, out: list[str]) -> None:
 def _tidy(text: str) -> str:
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?][\"”’)]?(?=\s)|(?<=\d)\.(?=\s+[A-Z\"“])|\n")
+
+
+def sentence_at(text: str, start: int, end: int, limit: int = 400) -> str:
+    """The sentence around text[start:end] (for quoting evidence), at most ~limit chars."""
+    if not text or start < 0 or end > len(text) or start >= end:
+        return ""
+    lo = max(0, start - limit)
+    head = text[lo:start]
+    cut = [m.end() for m in _SENTENCE_END.finditer(head)]
+    begin = lo + cut[-1] if cut else lo
+    m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
+    stop = m.end() if m else min(len(text), end + limit)
+    quote = " ".join(text[begin:stop].split())
+    if len(quote) > 2 * limit:  # a table row run-on: keep the evidence and some context
+        quote = " ".join(text[max(0, start - 80):min(len(text), end + 80)].split())
+    return quote
