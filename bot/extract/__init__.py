@@ -1,0 +1,75 @@
+"""The figure extractor: text about Dell's results → `bot.figures.Figure` values.
+
+    from bot.extract import extract
+    figures = extract(text, published=date(2026, 6, 6))
+
+`extract(text, *, published=None, calendar=DELL, html=False) -> list[Figure]`
+    Pure: no I/O, no network, no state. Bad input (empty, over `MAX_CHARS`,
+    binary junk, another language, numbers with no metric) gives [] and never
+    raises. `published` anchors relative periods ("Q1", "this quarter"); without
+    it a period without an explicit year is None.
+
+Spans. `Figure.span` is (start, end) of `Figure.evidence` in the text that was
+read: the input string itself for plain text; for `html=True` it is the text
+derived from the HTML by `html_text(html)` (paragraphs and list items one per
+line, each table row one line with its cells joined by " | "). Use
+`extract_html(html, ...) -> (text, figures)` to get that text together with the
+figures; `html_text` is deterministic, so calling it again gives the same text.
+
+Also: `read_corpus_doc(raw) -> (fields, body)` for the corpus document format
+(`published` parsed to a date), and `strip_html(snippet) -> str` for feed
+summaries that arrive as HTML fragments.
+
+Modules: numbers (amounts, ranges, hedges), periods (period phrases and the
+fiscal calendar), vocab (metric phrases and cue words), sentences (boundaries),
+context (reporting period, headings), narrative (binding in prose), tables
+(tables in text), html (HTML → text), document (one pass over a text), score
+(the corpus scoring rule).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.extract.corpus import read_corpus_doc
+from bot.extract.document import figures_of
+from bot.extract.html import html_text, strip_html
+from bot.figures import Figure
+from bot.fiscal import DELL, FiscalCalendar
+
+# Longer inputs are refused: a news item or an earnings release is well under this,
+# and a cap keeps the cost of one bad item bounded.
+MAX_CHARS = 2_000_000
+MAX_HTML_CHARS = 8_000_000
+
+__all__ = ["extract", "extract_html", "html_text", "strip_html", "read_corpus_doc", "MAX_CHARS"]
+
+
+def extract(
+    text: str,
+    *,
+    published: date | None = None,
+    calendar: FiscalCalendar = DELL,
+    html: bool = False,
+) -> list[Figure]:
+    """The figures `text` states (see the package docstring for spans with `html=True`)."""
+    if html:
+        return extract_html(text, published=published, calendar=calendar)[1]
+    if not isinstance(text, str) or not text or len(text) > MAX_CHARS:
+        return []
+    try:
+        return figures_of(text, published, calendar)
+    except (ValueError, IndexError, KeyError, OverflowError, RecursionError):
+        # A pipeline stage must survive any one item: an input this code did not foresee
+        # yields no figures rather than stopping the run (house style, rule 5).
+        return []
+
+
+def extract_html(
+    html: str, *, published: date | None = None, calendar: FiscalCalendar = DELL
+) -> tuple[str, list[Figure]]:
+    """The text derived from `html` and the figures in it (spans index that text)."""
+    if not isinstance(html, str) or not html or len(html) > MAX_HTML_CHARS:
+        return "", []
+    text = html_text(html)
+    return text, extract(text, published=published, calendar=calendar)

@@ -1,0 +1,98 @@
+"""What a document says about itself: its reporting period and its sections.
+
+A press release opens with the period it reports ("announces financial results
+for its fiscal 2026 second quarter", "Second Quarter Fiscal 2026 Financial
+Results"); its unqualified figures ("Record revenue of $29.8 billion") belong to
+that period. Inside it, headings scope the lines below them: a segment heading
+("Infrastructure Solutions Group (ISG)") makes "Revenue: $10.3 billion" ISG
+revenue, a "Guidance" heading makes its bullets guidance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.extract.periods import PeriodMention, resolve
+from bot.fiscal import FiscalCalendar, Period
+
+# "results for its fiscal 2026 second quarter", "Q2 FY26 results", "Second Quarter Fiscal 2026
+# Financial Results", "reported second-quarter earnings": the period the text reports.
+_RESULTS_AFTER = re.compile(
+    r"^[\s,]*(?:(?:financial|quarterly|earnings|operating)\s+)?(?:results|earnings|report)\b", re.I
+)
+_RESULTS_BEFORE = re.compile(
+    r"\b(?:results|earnings|reported|reports|posted|delivers|delivered|announce[sd]?)\s+"
+    r"(?:(?:for|of|from|its|the|in)\s+){0,3}$",
+    re.I,
+)
+_SUMMARY = re.compile(r"^[\s,-]*(?:summary|highlights|results)\b", re.I)
+_HEAD_CHARS = 2500
+
+
+@dataclass(frozen=True)
+class DocContext:
+    published: date | None
+    calendar: FiscalCalendar
+    default: Period | None = None  # the period the text reports, when it says so
+
+
+def reporting_period(
+    text: str, mentions: list[PeriodMention], published: date | None, calendar: FiscalCalendar
+) -> Period | None:
+    """The period a results text reports, from its headline or first lines."""
+    for pm in mentions:
+        if pm.start > _HEAD_CHARS:
+            break
+        if pm.kind not in ("explicit", "quarter"):
+            continue
+        after = text[pm.end : pm.end + 40]
+        before = text[max(0, pm.start - 40) : pm.start]
+        if not (_RESULTS_AFTER.match(after) or _RESULTS_BEFORE.search(before) or _SUMMARY.match(after)):
+            continue
+        r = resolve(pm, guidance=False, published=published, default=None, calendar=calendar)
+        if r.period is None:
+            continue
+        if published is not None and calendar.bounds(r.period)[1] >= published:
+            continue  # "will report fourth-quarter results": not yet reported
+        return r.period
+    return None
+
+
+# A heading line: a short run of words with no figure, e.g. "Client Solutions Group (CSG)",
+# "Guidance Summary", "1 Guidance Summary" (a page number glued on by flattening).
+_HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*(?:\s+[\w&’'()\-]+){0,6}:?$")
+_SEGMENT_HEADING = re.compile(
+    r"^(?:\d{1,2}\s+)?(?:(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)|(?P<csg>Client\s+Solutions\s+Group|CSG))"
+    r"(?:\s*\((?:ISG|CSG)\))?(?:\s+(?:results|segment|highlights))?\s*:?$",
+    re.I,
+)
+_GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.I)
+# A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
+_LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
+
+
+@dataclass
+class Sections:
+    """Heading state while reading a document top to bottom."""
+
+    segment: str | None = None
+    guidance: bool = False
+    seen: list[str] = field(default_factory=list)
+
+    def update(self, sentence: str) -> bool:
+        """Read one sentence; return True when it was a heading (and holds no figure)."""
+        s = sentence.strip()
+        m = _SEGMENT_HEADING.match(s)
+        if m:
+            self.segment = "isg" if m["isg"] else "csg"
+            self.guidance = False
+            return True
+        if _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
+            self.segment = None
+            self.guidance = bool(_GUIDANCE_HEADING.search(s))
+            return True
+        if self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
+            self.segment = None  # prose after a segment's bullet list
+        return False

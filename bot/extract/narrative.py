@@ -1,0 +1,491 @@
+"""Figures stated in prose: bind each number of a sentence to the metric it states.
+
+For each money or percent number of a sentence, in order:
+1. drop it when it is a change ("up 88%"), a relative claim ("30% higher"), a
+   market size, a price, someone else's estimate, or a trailing/partial total;
+2. take a comparison ("from under $2B a year earlier") as the prior-period value
+   of the metric the sentence just stated;
+3. otherwise bind it to a metric phrase: the phrase right after it ("$51.3B AI
+   server backlog", "$24B in AI server orders") or else the nearest one before it
+   with only linking words between ("AI server revenue rose to $16B"); a phrase
+   serves one number, except for coordinated numbers ("20% in 2024 and 17.8% in Q1");
+4. qualify it: basis (a guidance word in its clause), period (a phrase attached
+   to it, else one opening the sentence, else the document's reporting period),
+   accounting (non-GAAP / GAAP next to the phrase), segment (a heading or subject).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.extract import vocab
+from bot.extract.context import DocContext
+from bot.extract.numbers import Quantity
+from bot.extract.periods import PeriodMention, Resolved, resolve
+from bot.extract.sentences import CLAUSE_RE, clause_start
+from bot.figures import Figure
+from bot.fiscal import Period
+
+_UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
+
+# What may sit between a number and the phrase right after it: "$24B in AI server orders",
+# "$11.6 billion in Q2 revenue", "$1.28 billion in adjusted free cash flow".
+_POST_GAP = re.compile(
+    r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|Dell'?s|Dell’s|total|record|"
+    r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|@P)\s+)*",
+    re.I,
+)
+# Words between a phrase and its number that break the link (a new subject or an unrelated amount).
+_PRE_BREAK = re.compile(
+    r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
+    r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
+    re.I,
+)
+_COORD_GAP = re.compile(r"\s*(?:@P\s*)?(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)?$", re.I)
+_MAX_PRE_WORDS = 9
+_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
+_BEAT_EXPECT = re.compile(
+    r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
+    r"\s+(?:\w+\s+){0,2}expectations?\b",
+    re.I,
+)
+_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.I)
+
+
+@dataclass
+class _Phrase:
+    start: int
+    end: int
+    phrase: vocab.Phrase
+    used: bool = False
+
+
+@dataclass
+class _Bound:
+    q: Quantity
+    metric: str
+    unit: str
+    phrase: _Phrase | None
+    period: Period | None
+    guidance: bool
+    coordinated: bool = False
+
+
+def sentence_figures(
+    text: str,
+    span: tuple[int, int],
+    quantities: list[Quantity],
+    periods: list[PeriodMention],
+    ctx: DocContext,
+    segment: str | None,
+    guidance_section: bool,
+) -> list[Figure]:
+    """Figures stated in the sentence text[span[0]:span[1]]."""
+    s, e = span
+    phrases = [_Phrase(m.start(), m.end(), vocab.phrase_of(m)) for m in vocab.PHRASE_RE.finditer(text, s, e)]
+    has_ai = vocab.AI_RE.search(text, s, e) is not None
+    opening = _opening_period(text, s, periods)
+    out: list[Figure] = []
+    bound: list[_Bound] = []
+    skip_next = False
+    for i, q in enumerate(quantities):
+        if skip_next:
+            skip_next = False
+            continue
+        if q.kind == "bps" or _not_a_figure(text, s, q):
+            continue
+        nxt = quantities[i + 1] if i + 1 < len(quantities) else None
+        mid = _stated_midpoint(text, q, nxt)
+        if mid is not None:
+            skip_next = True
+        comp = _comparison(text, s, q, bound, periods, ctx)
+        if comp is not None:
+            if comp is not False:
+                out.append(comp)
+            continue
+        b = _bind(text, s, q, phrases, bound, has_ai)
+        if b is None:
+            continue
+        fig = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
+        if fig is not None:
+            out.append(fig)
+    return out
+
+
+# --- 1. numbers that are not figures -----------------------------------------------------------
+
+def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
+    before = text[max(sent_start, q.first - 60) : q.first]
+    after = text[q.end : q.end + 60]
+    if vocab.CHANGE_BEFORE_RE.search(before) and not vocab.LEVEL_BEFORE_RE.search(before):
+        return True
+    if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
+        return True
+    if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
+        return True
+    if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
+        return True
+    clause = text[clause_start(text, sent_start, q.first) : q.first]
+    if vocab.ESTIMATE_RE.search(clause[-120:]):
+        return True
+    return False
+
+
+_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.I)
+_NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
+
+
+def _market_after(after: str) -> bool:
+    """"$295 billion AI hardware/services market": a market size, not a figure."""
+    words = after.split(None, 4)
+    for w in words[:4]:
+        if _MARKET_WORDS.match(w):
+            return True
+        if w.lower() in _NOT_ADJ or not w[:1].isalnum():
+            return False
+    return False
+
+
+def _stated_midpoint(text: str, q: Quantity, nxt: Quantity | None) -> float | None:
+    """"between $26.5 billion and $27.5 billion, up 11% … at the midpoint of $27.0 billion"."""
+    if q.low is None or nxt is None or nxt.kind != q.kind:
+        return None
+    if nxt.first - q.end > 90 or not _MID_OF.search(text, q.end, nxt.first):
+        return None
+    if not (q.low <= nxt.value <= q.high):
+        return None
+    return nxt.value
+
+
+# --- 2. comparisons ---------------------------------------------------------------------------
+
+def _comparison(text, sent_start, q, bound, periods, ctx):
+    """A prior-period value: a Figure, False (a comparison we can't place: drop), or None."""
+    before = text[max(sent_start, q.first - 30) : q.first]
+    if not vocab.COMPARE_BEFORE_RE.search(before):
+        return None
+    after = text[q.end : q.end + 60]
+    prev = next((b for b in reversed(bound) if b.unit == _UNIT_OF_KIND.get(q.kind)), None)
+    if prev is None:
+        return None
+    if vocab.YEAR_AGO_RE.match(after):
+        tail = vocab.YEAR_AGO_RE.match(after)
+        period = prev.period.year_ago() if prev.period else None
+    elif vocab.QUARTER_AGO_RE.match(after):
+        tail = vocab.QUARTER_AGO_RE.match(after)
+        period = prev.period.previous() if prev.period else None
+    else:
+        pm = _attached_after(text, q.end, periods)
+        if pm is None or pm.kind != "explicit":
+            # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
+            # a comparison with something else, read as a figure of its own.
+            return False if re.search(r"\bfrom\s*$", before, re.I) else None
+        tail = None
+        period = pm.period
+    if period is None or prev.guidance:
+        return False
+    start = before_cue_start(text, sent_start, q)
+    end = q.end + (tail.end() if tail else 0)
+    ev_end = end if tail else q.end
+    return Figure(
+        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit, period=period.label,
+        evidence=text[start:ev_end].strip(), span=(start, ev_end), approx=q.approx,
+        low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
+    )
+
+
+def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
+    m = vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first)
+    return m.start() if m else q.first
+
+
+# --- 3. binding ---------------------------------------------------------------------------------
+
+def _bind(text, sent_start, q, phrases, bound, has_ai) -> _Bound | None:
+    post = _post_phrase(text, q, phrases, has_ai)
+    if post is not None:
+        return _bound(q, post)
+    pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
+    if pre is not None:
+        return _bound(q, pre)
+    coord = _coordinated(text, q, bound)
+    if coord is not None:
+        return _Bound(q, coord.metric, coord.unit, coord.phrase, None, coord.guidance, coordinated=True)
+    return None
+
+
+def _bound(q: Quantity, p: _Phrase) -> _Bound | None:
+    p.used = True
+    unit = _unit_for(q, p.phrase)
+    if p.phrase.metric is None or unit is None:
+        return _Bound(q, "", "", p, None, False)  # consumed by a non-metric: yields nothing
+    return _Bound(q, p.phrase.metric, unit, p, None, False)
+
+
+def _unit_for(q: Quantity, ph: vocab.Phrase) -> str | None:
+    unit = _UNIT_OF_KIND.get(q.kind)
+    if ph.unit == "USD/share" and q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
+        return "USD/share"
+    if unit == "USD" and ph.unit == "USD" and abs(q.value) >= 1e6:
+        return "USD"
+    if unit == "%" and ph.unit == "%" and -100 < q.value < 100:
+        return "%"
+    return None
+
+
+def _usable(p: _Phrase, has_ai: bool) -> bool:
+    return not (p.phrase.needs_ai and not has_ai)
+
+
+def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
+    nxt = next((p for p in phrases if p.start >= q.end), None)
+    if nxt is None or not _usable(nxt, has_ai):
+        return None
+    gap = _mask_periods(text[q.end : nxt.start])
+    if len(gap) > 40 or not _POST_GAP.fullmatch(gap):
+        return None
+    return nxt
+
+
+_PERIODISH = re.compile(
+    r"(?:(?:first|second|third|fourth)[\s-]+quarter|full[\s-]+year|Q[1-4]|FY\s?'?\d{2,4}|fiscal\s+(?:year\s+)?\d{2,4}|"
+    r"this\s+quarter|the\s+quarter|(?:19|20)\d\d)",
+    re.I,
+)
+
+
+def _mask_periods(gap: str) -> str:
+    return _PERIODISH.sub("@P", gap)
+
+
+def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
+    prev = None
+    for p in phrases:
+        if p.end > q.first:
+            break
+        if not p.phrase.post_only:
+            prev = p
+    if prev is None or not _usable(prev, has_ai) or prev.used:
+        return None
+    gap = text[prev.end : q.first]
+    if len(gap.split()) > _MAX_PRE_WORDS or len(gap) > 80 or _PRE_BREAK.search(gap):
+        return None
+    if any(b.q.end > prev.end for b in bound):
+        return None  # another number sits between the phrase and this one
+    return prev
+
+
+def _coordinated(text, q, bound) -> _Bound | None:
+    """"gross margin fell to 20% in 2024 and 17.8% in Q1": the second number shares the phrase."""
+    if not bound:
+        return None
+    last = bound[-1]
+    if not last.metric or _UNIT_OF_KIND.get(q.kind) != last.unit:
+        return None
+    gap = _mask_periods(text[last.q.end : q.first])
+    gap = re.sub(r"\b(?:in|for|during|at)\s+(?=@P)", "", gap)
+    return last if _COORD_GAP.fullmatch(gap) else None
+
+
+# --- 4. qualifying -------------------------------------------------------------------------------
+
+def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound):
+    bound.append(b)
+    if not b.metric:
+        return None
+    s, e = span
+    p = b.phrase
+    if b.coordinated:
+        metric, guidance = b.metric, b.guidance
+        res = _period(text, s, q, None, periods, opening, ctx, guidance)
+    else:
+        metric = _segmented(text, s, q, p, b.metric, segment)
+        guidance = guidance_section or _is_guidance(text, s, q, p)
+        res = _period(text, s, q, p, periods, opening, ctx, guidance)
+    b.guidance = guidance
+    if res.blocked:
+        return None
+    b.period = res.period
+    b.metric = metric
+    acc = _accounting(text, s, p)
+    start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
+    value = mid if mid is not None else q.value
+    return Figure(
+        metric=metric,
+        basis="guidance" if guidance else "actual",
+        value=value,
+        unit=b.unit,
+        period=res.period.label if res.period else None,
+        evidence=text[start:end],
+        span=(start, end),
+        approx=q.approx,
+        low=q.low,
+        high=q.high,
+        accounting=acc,
+        confidence=_confidence(q, p, res),
+    )
+
+
+def _segmented(text, sent_start, q, p, metric, segment) -> str:
+    if not p.phrase.generic:
+        return metric
+    if _COMPANY_LEVEL.search(text, max(sent_start, p.start - 25), p.start):
+        return metric
+    near = vocab.SEGMENT_RE.match(text, q.end + 1, q.end + 12) if q.end < p.start else None
+    if near is None:
+        near = vocab.SEGMENT_RE.search(text, q.end, q.end + 6)
+    seg = None
+    if near is not None:
+        seg = "isg" if near["isg"] else "csg"
+    else:
+        lo = clause_start(text, sent_start, min(p.start, q.first))
+        for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
+            seg = "isg" if m["isg"] else "csg"
+        if seg is None:
+            seg = segment
+    return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
+
+
+def _is_guidance(text, sent_start, q, p) -> bool:
+    lo = clause_start(text, sent_start, q.first)
+    window = text[lo : q.first]
+    if p.start < lo:
+        window = text[p.start : p.end] + " " + window
+    for m in vocab.GUIDANCE_RE.finditer(window):
+        if not _BEAT_EXPECT.search(window, max(0, m.start() - 30), m.end()):
+            return True
+    return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
+
+
+_GUIDANCE_AFTER = re.compile(
+    r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.I
+)
+
+
+def _period(text, sent_start, q, p, periods, opening, ctx, guidance) -> Resolved:
+    pm = _attached(text, sent_start, q, p, periods)
+    if pm is None:
+        pm = opening
+    if pm is not None:
+        res = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default,
+                      calendar=ctx.calendar)
+        if res.period is not None or res.blocked or pm.kind == "calendar":
+            return res
+    if not guidance and ctx.default is not None:
+        return Resolved(ctx.default, False)
+    return Resolved(None, False)
+
+
+def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
+    """A period phrase that belongs to this number: in or next to its phrase, or right after it."""
+    if p is None:
+        return _attached_after(text, q.end, periods)
+    lo = min(q.first, p.start)
+    hi = max(q.end, p.end)
+    inside = [pm for pm in periods if lo <= pm.start and pm.end <= hi]
+    if inside:
+        return inside[-1]
+    after = _attached_after(text, hi, periods)
+    if after is not None:
+        return after
+    # A modifier before the phrase: "Full-year FY26 revenue", "record third-quarter non-GAAP EPS".
+    for pm in reversed(periods):
+        if pm.end <= lo and pm.start >= sent_start:
+            between = text[pm.end : lo]
+            if len(between) <= 30 and _MODIFIERS.fullmatch(between):
+                return pm
+            break
+    return None
+
+
+_MODIFIERS = re.compile(
+    r"(?:\s+|-|\s*(?:'s|’s)\s*)?(?:(?:record|GAAP|non-GAAP|adjusted|diluted|the|our|its|total|net|"
+    r"reported|quarterly|AI|server)[\s,-]+)*",
+    re.I,
+)
+_AFTER_GLUE = re.compile(r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through)\s+(?:the\s+|its\s+|our\s+)?)?$", re.I)
+
+
+def _attached_after(text, at, periods) -> PeriodMention | None:
+    for pm in periods:
+        if pm.start < at:
+            continue
+        if pm.start - at > 25:
+            return None
+        between = text[at : pm.start]
+        if _AFTER_GLUE.fullmatch(between) or between.strip().lower() in ("", "alone"):
+            return pm
+        return None
+    return None
+
+
+_OPENING_GLUE = re.compile(
+    r"[\s\"“‘'(]*(?:(?:in|for|during|at|over|through|of|since)\s+)?(?:the\s+|its\s+|our\s+|dell's\s+)?$", re.I
+)
+
+
+def _opening_period(text, sent_start, periods) -> PeriodMention | None:
+    """A period that opens the sentence ("In Q1, …", "FY26 will be …") covers its figures."""
+    for pm in periods:
+        if pm.start < sent_start:
+            continue
+        if pm.start - sent_start > 30:
+            return None
+        if _OPENING_GLUE.fullmatch(text[sent_start : pm.start]):
+            rest = text[pm.end : pm.end + 3]
+            return pm if not rest.lstrip().startswith(("revenue",)) else pm
+        return None
+    return None
+
+
+def _accounting(text, sent_start, p) -> str | None:
+    if p.phrase.accounting:
+        return p.phrase.accounting
+    window = text[max(sent_start, p.start - 25) : p.end]
+    cut = max(window.rfind(","), window.rfind(";"))
+    if cut >= 0 and cut < len(window) - (p.end - p.start):
+        window = window[cut + 1 :]
+    if vocab.NON_GAAP_RE.search(window):
+        return "non_gaap"
+    if vocab.GAAP_RE.search(window):
+        return "gaap"
+    return None
+
+
+def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
+    if p is None:
+        lo, hi = q.first, q.end
+    else:
+        lo, hi = min(q.first, p.start), max(q.end, p.end)
+        # Take in a period modifier right before the phrase ("Full-year FY26 revenue …").
+        for pm in periods:
+            if pm.end <= lo and pm.start >= s and lo - pm.end <= 30 and _MODIFIERS.fullmatch(text[pm.end : lo]):
+                lo = pm.start
+                break
+    after = _attached_after(text, hi, periods)
+    if after is not None and after.end - hi <= 25:
+        hi = after.end
+    if hi - lo > 160:
+        lo, hi = q.first, q.end
+    while lo < hi and text[lo] in " ,;:•\"“":
+        lo += 1
+    return lo, hi
+
+
+def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
+    c = 0.9
+    if p.phrase.weak:
+        c -= 0.15
+    if q.approx:
+        c -= 0.05
+    if q.kind == "num":
+        c -= 0.1
+    if res.period is None:
+        c -= 0.1
+    elif not res.explicit:
+        c -= 0.05
+    return round(max(0.05, min(1.0, c)), 2)
+
+
+__all__ = ["sentence_figures", "CLAUSE_RE"]

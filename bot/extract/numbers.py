@@ -1,0 +1,196 @@
+"""Numbers in running text: amounts, percents, basis points, ranges and hedges.
+
+`find_quantities(text)` returns every money/percent/basis-point quantity in the
+text, in order, with ranges ("$101 billion to $105 billion", "$23.5–24.5 billion",
+"between $26.5 billion and $27.5 billion") merged into one quantity and hedges
+("about", "~", "more than", "$15 billion plus") recorded as `approx`.
+
+A bare number ("29,776", "2024") is not a quantity here: in prose only a currency
+sign, a scale word ("billion"), "dollars" or a percent sign makes a figure.
+Tables, where "(in millions)" scales bare cells, are read by `tables.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+# Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
+# glued together when a page is flattened) still ends the amount at "billion".
+_NOT_LOWER = r"(?-i:(?![a-z]))"
+
+_QTY = re.compile(
+    r"""
+    (?<![\w.,])
+    (?P<cur>US\s?\$|\$|USD\s?)?\s?
+    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)
+    (?![\d,]*\.?\d)
+    (?:
+        \s?(?P<pct>%|percent\b|per\scent\b|pct\b)
+      | \s?(?P<bps>basis[\s-]points?\b|bps\b|bp\b)
+      | \s?(?P<scale>trillion|billion|million|thousand|bn|mn|mln|tn|[bmk])""" + _NOT_LOWER + r"""
+    )?
+    (?P<dollars>\s(?:U\.S\.\s|US\s)?dollars\b)?
+    (?P<mult>\s?x\b)?
+    """,
+    re.X | re.I,
+)
+
+_SCALES = {
+    "trillion": 1e12, "tn": 1e12,
+    "billion": 1e9, "bn": 1e9, "b": 1e9,
+    "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6,
+    "thousand": 1e3, "k": 1e3,
+}
+
+# Words that say a figure is not exact, right before the number ...
+_HEDGE_BEFORE = re.compile(
+    r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
+    r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
+    r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
+    re.I,
+)
+# ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
+_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.I)
+
+# A range joins two quantities of one kind: "to", a dash, or "and" after "between".
+_RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.I)
+_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.I)
+# "from $2B to $16B", "up 5% to 18%": a change, not a range.
+_CHANGE_BEFORE = re.compile(
+    r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
+    r"gained|dropped|by)\s*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One amount, percent or basis-point figure found in text.
+
+    `kind` is "usd" (dollars), "pct" (percent points), "bps" (basis points) or
+    "num" (a scaled number with no currency: "29.8 billion").
+    `value` is in base units; `low`/`high` are set for a range. `start`/`end`
+    cover the number itself (with its range and trailing hedge), not the
+    hedge word before it; `hedge_start` is where a leading hedge begins.
+    """
+
+    kind: str
+    value: float
+    start: int
+    end: int
+    approx: bool = False
+    low: float | None = None
+    high: float | None = None
+    scale: float = 1.0
+    hedge_start: int | None = None
+
+    @property
+    def first(self) -> int:
+        return self.hedge_start if self.hedge_start is not None else self.start
+
+
+def _kind(m: re.Match) -> str | None:
+    if m["mult"]:
+        return None  # a multiple ("20.28x"), never one of our figures
+    if m["pct"]:
+        return "pct"
+    if m["bps"]:
+        return "bps"
+    if m["cur"] or m["dollars"]:
+        return "usd"
+    if m["scale"] and len(m["scale"]) > 1:
+        return "num"
+    return None
+
+
+def _raw(m: re.Match) -> Quantity | None:
+    kind = _kind(m)
+    if kind is None:
+        return None
+    value = float(m["num"].replace(",", ""))
+    scale = (m["scale"] or "").lower()
+    if scale and kind in ("usd", "num"):
+        value *= _SCALES[scale]
+    start = m.start("cur") if m["cur"] else m.start("num")
+    factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
+    return Quantity(kind, value, start, m.end(), scale=factor)
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """All quantities in `text`, ranges merged, hedges marked."""
+    raw = [q for m in _QTY.finditer(text) if (q := _raw_or_bare(m)) is not None]
+    merged = _merge_ranges(text, raw)
+    return [_hedged(text, q) for q in merged if q.kind != "bare"]
+
+
+def _raw_or_bare(m: re.Match) -> Quantity | None:
+    q = _raw(m)
+    if q is not None:
+        return q
+    if m["mult"] or m["scale"]:
+        return None
+    # A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
+    # has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
+    return Quantity("bare", float(m["num"].replace(",", "")), m.start("num"), m.end())
+
+
+def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
+    out: list[Quantity] = []
+    i = 0
+    while i < len(qs):
+        a = qs[i]
+        b = qs[i + 1] if i + 1 < len(qs) else None
+        r = _as_range(text, a, b) if b is not None else None
+        if r is not None:
+            out.append(r)
+            i += 2
+        else:
+            out.append(a)
+            i += 1
+    return out
+
+
+def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
+    gap = text[a.end : b.start]
+    if len(gap) > 12 or not _RANGE_JOIN.match(gap):
+        return None
+    before = text[max(0, a.start - 40) : a.start]
+    if "and" in gap.lower() and not _BETWEEN.search(before):
+        return None
+    if _CHANGE_BEFORE.search(before):
+        return None
+    lo, hi = _unify(a, b)
+    if lo.kind != hi.kind or lo.kind == "bare":
+        return None
+    if not (0 < lo.value < hi.value <= lo.value * 3):
+        return None  # "2 to 3" is a range, "5 to 20,000" is two unrelated numbers
+    mid = (lo.value + hi.value) / 2
+    return Quantity(hi.kind, mid, a.start, b.end, low=lo.value, high=hi.value,
+                    scale=max(lo.scale, hi.scale))
+
+
+def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
+    """Give the first half of a range the unit and scale written on the second."""
+    if a.kind == "bare" and b.kind != "bare":
+        a = replace(a, kind=b.kind, value=a.value * b.scale, scale=b.scale)
+    elif a.kind == "usd" and a.scale == 1.0 and b.scale > 1.0 and b.kind in ("usd", "num"):
+        a = replace(a, value=a.value * b.scale, scale=b.scale)
+        b = replace(b, kind="usd")
+    elif a.kind == "usd" and b.kind == "bare":
+        b = replace(b, kind="usd")
+    return a, b
+
+
+def _hedged(text: str, q: Quantity) -> Quantity:
+    before = text[max(0, q.start - 30) : q.start]
+    h = _HEDGE_BEFORE.search(before)
+    after = _HEDGE_AFTER.match(text, q.end, q.end + 10) if q.end < len(text) else None
+    if h is None and after is None:
+        return q
+    return replace(
+        q,
+        approx=True,
+        hedge_start=(q.start - len(before) + h.start()) if h else None,
+        end=after.end() if after else q.end,
+    )

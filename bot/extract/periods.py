@@ -1,0 +1,265 @@
+"""Period phrases and what they mean on a fiscal calendar.
+
+`find_periods(text)` finds the phrases that name a period ("Q2 FY26", "first
+quarter fiscal 2026", "full-year", "this quarter", "Three Months Ended August 1,
+2025") and those that make a number something other than a quarter or year
+figure ("first half", "year to date", "last 12 months", "in 2024").
+
+`resolve()` turns a phrase into a `Period` with the rules of the corpus README:
+a bare "Q1" is the latest first quarter that ended before publication (for a
+result) or the next one to end (for guidance); without a publication date and an
+explicit year the period is unknown. A calendar year is not a fiscal year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.fiscal import FiscalCalendar, Period
+
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"]
+    )
+}
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+def _date_re(k: str) -> str:
+    return rf"(?P<mon{k}>{_MONTH})\s+(?P<day{k}>\d{{1,2}}),?\s*(?P<dyear{k}>(?:19|20)\d{{2}})?"
+
+_YR = r"'?(?P<{}>(?:19|20)\d{{2}}|\d{{2}})(?![\d%])"
+_ORDW = r"(?:first|second|third|fourth|1st|2nd|3rd|4th)"
+_FISCAL = r"(?:fiscal(?:\s+year)?\s*|FY\s?)"
+
+_PATTERNS = [
+    # "Q2 FY2026", "1QFY26", "Q3 of fiscal 2026"
+    ("qfy", rf"(?:Q(?P<q1>[1-4])|(?P<q2>[1-4])Q)\s*(?:of\s+)?{_FISCAL}" + _YR.format("y1")),
+    # "FY26 Q3", "fiscal 2026 second quarter"
+    ("fyq", rf"{_FISCAL}" + _YR.format("y2") + rf"\s*(?:Q(?P<q3>[1-4])|(?P<o1>{_ORDW})[\s-]+quarter)"),
+    # "first quarter fiscal 2026", "Third-quarter FY26", "second quarter of fiscal year 2026"
+    ("oqfy", rf"(?:fiscal\s+)?(?P<o2>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter(?:\s+(?:of|for))?(?:\s+the)?,?\s+"
+             rf"{_FISCAL}" + _YR.format("y3")),
+    # "quarter ended August 1, 2025", "Three Months Ended August 1, 2025", "fiscal year ended January 31, 2025"
+    ("ended", rf"(?P<span>quarter|three[\s-]+months|(?:fiscal\s+)?year|twelve[\s-]+months|six[\s-]+months|"
+              rf"nine[\s-]+months)\s+(?:ended|ending)\s+(?:on\s+)?{_date_re('e')}"),
+    # "full-year FY26", "FY2026", "fiscal 2027", "fiscal year 2027"
+    ("fy", rf"(?:full[\s-]+(?:fiscal[\s-]+)?year\s+)?(?:{_FISCAL})" + _YR.format("y4")),
+    # Six-month, nine-month, year-to-date and trailing totals: not one quarter or year.
+    ("partial", r"(?:first|second|1st|2nd)[\s-]+half|(?<![\w-])[HhQq]?[12]H(?![\w])|(?<![\w-])H[12](?![\w-])|"
+                r"half[\s-]+year|six[\s-]+months?|nine[\s-]+months?|year[\s-]+to[\s-]+date|YTD|"
+                r"first\s+(?:two|three|six|nine)\s+(?:quarters|months)|"
+                r"(?:last|past|trailing|prior|previous)\s+(?:12|twelve|four)\s+(?:months|quarters)|TTM|LTM|"
+                r"trailing[\s-]+twelve[\s-]+months?"),
+    # "Q1", "the first quarter", "fiscal second quarter"
+    ("q", rf"Q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])Q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
+    ("fullyear", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
+    ("nextyear", r"next\s+fiscal\s+year"),
+    ("thisq", r"(?:this|the\s+current|current|the)\s+quarter|in[\s-]quarter"),
+    ("nextq", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
+    # A bare date: a quarter if it is a fiscal quarter end ("as of August 1, 2025").
+    ("date", _date_re("d")),
+    # A calendar year: "in 2024", "2026 EPS", "calendar 2025", "CY25".
+    ("calendar", r"(?:calendar(?:\s+year)?\s+|CY\s?'?)(?:(?:19|20)\d{2}|\d{2})|(?<![\w$.,])(?:19|20)\d{2}(?![\w%]|,\d|\.\d)"),
+]
+
+PERIOD_RE = re.compile(
+    "|".join(rf"(?P<{name}>(?<![\w-]){pat})" for name, pat in _PATTERNS), re.I
+)
+
+
+@dataclass(frozen=True)
+class PeriodMention:
+    """A period phrase at [start, end).
+
+    `kind`: "explicit" (a Period is named), "quarter" (bare quarter number),
+    "fullyear", "nextyear", "thisq", "nextq", "partial" (not a quarter or year:
+    a figure bound to it is dropped), "calendar" (a calendar year: the period
+    is unknown), "date" (a day: a quarter when it is a quarter end), "duration"
+    ("six months ended ..."), handled like "partial".
+    """
+
+    kind: str
+    start: int
+    end: int
+    period: Period | None = None
+    quarter: int | None = None
+    day: date | None = None
+
+
+def _year(s: str) -> int:
+    y = int(s)
+    return y + 2000 if y < 100 else y
+
+
+def _quarter(m: re.Match, *groups: str) -> int | None:
+    for g in groups:
+        v = m[g]
+        if v:
+            return _ORD[v.lower()] if v.lower() in _ORD else int(v)
+    return None
+
+
+def _date(m: re.Match, k: str) -> date | None:
+    if not m["dyear" + k]:
+        return None
+    try:
+        return date(int(m["dyear" + k]), _MONTHS[m["mon" + k].lower()], int(m["day" + k]))
+    except ValueError:
+        return None
+
+
+def find_periods(text: str, calendar: FiscalCalendar) -> list[PeriodMention]:
+    out = []
+    for m in PERIOD_RE.finditer(text):
+        pm = _mention(m, calendar)
+        if pm is not None:
+            out.append(pm)
+    return out
+
+
+def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
+    kind, s, e = m.lastgroup, m.start(), m.end()
+    if kind == "qfy":
+        return PeriodMention("explicit", s, e, Period(_year(m["y1"]), _quarter(m, "q1", "q2")))
+    if kind == "fyq":
+        return PeriodMention("explicit", s, e, Period(_year(m["y2"]), _quarter(m, "q3", "o1")))
+    if kind == "oqfy":
+        return PeriodMention("explicit", s, e, Period(_year(m["y3"]), _quarter(m, "o2")))
+    if kind == "fy":
+        return PeriodMention("explicit", s, e, Period(_year(m["y4"])))
+    if kind == "ended":
+        return _ended(m, cal)
+    if kind == "q":
+        return PeriodMention("quarter", s, e, quarter=_quarter(m, "q4", "q5", "o3"))
+    if kind == "date":
+        d = _date(m, "d")
+        if d is None:
+            return None
+        p = quarter_ending(cal, d)
+        return PeriodMention("explicit" if p else "calendar", s, e, period=p, day=d)
+    return PeriodMention(kind, s, e)
+
+
+def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
+    d = _date(m, "e")
+    span = re.sub(r"[\s-]+", " ", m["span"].lower())
+    if span in ("six months", "nine months"):
+        return PeriodMention("partial", m.start(), m.end())
+    if d is None:
+        return None
+    if span in ("year", "fiscal year", "twelve months"):
+        fy = cal.fiscal_year_of(d - timedelta(days=7))
+        return PeriodMention("explicit", m.start(), m.end(), Period(fy), day=d)
+    p = quarter_ending(cal, d) or cal.quarter_of(d)
+    return PeriodMention("explicit", m.start(), m.end(), p, day=d)
+
+
+def quarter_ending(cal: FiscalCalendar, d: date, slack: int = 6) -> Period | None:
+    """The fiscal quarter that ends on `d` (or within `slack` days of it), if any.
+
+    The slack covers texts that round a 52/53-week quarter end to a month end.
+    """
+    for probe in (d, d - timedelta(days=slack), d + timedelta(days=slack)):
+        q = cal.quarter_of(probe)
+        end = cal.quarter_end(q.year, q.quarter)
+        if abs((end - d).days) <= slack:
+            return q
+    return None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    period: Period | None
+    explicit: bool  # named with its year, not inferred from the publication date
+    blocked: bool = False  # a half-year, year-to-date or trailing figure: not ours
+
+
+def resolve(
+    pm: PeriodMention,
+    *,
+    guidance: bool,
+    published: date | None,
+    default: Period | None,
+    calendar: FiscalCalendar,
+) -> Resolved:
+    """The fiscal period a phrase names for a figure of the given basis."""
+    if pm.kind == "explicit":
+        return Resolved(pm.period, True)
+    if pm.kind == "partial":
+        return Resolved(None, True, blocked=True)
+    if pm.kind == "calendar":
+        return Resolved(None, True)
+    if pm.kind == "quarter":
+        return Resolved(_bare_quarter(pm.quarter, guidance, published, default, calendar), False)
+    if pm.kind == "fullyear":
+        return Resolved(_full_year(guidance, published, default, calendar), False)
+    if pm.kind == "nextyear":
+        fy = _full_year(True, published, default, calendar)
+        return Resolved(Period(fy.year + 1) if fy else None, False)
+    if pm.kind in ("thisq", "nextq"):
+        return Resolved(_this_quarter(pm.kind == "nextq" or guidance, published, default, calendar), False)
+    return Resolved(None, False)
+
+
+def _bare_quarter(
+    q: int, guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
+) -> Period | None:
+    if default is not None and default.quarter == q and not guidance:
+        return default
+    if published is None:
+        if default is not None and default.quarter is not None and guidance:
+            return _next_numbered(default, q)
+        return None
+    if guidance:
+        # The next quarter with that number still to end: guidance is about the future.
+        p = cal.quarter_of(published)
+        while p.quarter != q:
+            p = _next(p)
+        return p
+    return cal.latest_ended_quarter(published, q)
+
+
+def _next(p: Period) -> Period:
+    return Period(p.year + 1, 1) if p.quarter == 4 else Period(p.year, p.quarter + 1)
+
+
+def _next_numbered(after: Period, q: int) -> Period:
+    p = _next(after)
+    while p.quarter != q:
+        p = _next(p)
+    return p
+
+
+def _full_year(
+    guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
+) -> Period | None:
+    if default is not None:
+        # A Q4 release's guidance is for the year that has just begun.
+        if guidance and default.quarter == 4:
+            return Period(default.year + 1)
+        return Period(default.year)
+    if published is None:
+        return None
+    if guidance:
+        return Period(cal.fiscal_year_of(published))
+    # A result for "the full year" is for the latest year that has ended, unless the
+    # text is about a quarter of the year in progress (then default is set above).
+    return Period(cal.latest_ended_year(published))
+
+
+def _this_quarter(
+    future: bool, published: date | None, default: Period | None, cal: FiscalCalendar
+) -> Period | None:
+    if published is None:
+        if default is None or default.quarter is None:
+            return None
+        return _next(default) if future else default
+    if future:
+        return cal.quarter_of(published)
+    if default is not None and default.quarter is not None:
+        return default
+    return cal.latest_ended_quarter(published)

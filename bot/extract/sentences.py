@@ -1,0 +1,85 @@
+"""Sentence and clause boundaries, as offsets into the original text.
+
+A "sentence" is what one figure's words stay inside: a prose sentence, a bullet,
+a heading line, or a run of bullets glued together when a page was flattened
+("…up 9% year over yearRecord Infrastructure Solutions Group…"). Offsets, not
+copies, so every span the extractor reports points into the caller's text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREV = re.compile(
+    r"(?:\b(?:Inc|Corp|Co|Ltd|Jr|Sr|Mr|Ms|Mrs|Dr|St|vs|approx|No|Nos|est|e\.g|i\.e|U\.S|U\.K|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])$"
+)
+
+_BOUNDARY = re.compile(
+    r"""
+      \n[ \t]*\n\s*                                  # a blank line
+    | \n(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(]))   # a line that starts a new item
+    | [ \t]*[•·▪◦●■][ \t]*                           # a bullet anywhere
+    | (?<=[.!?])["”’)]?[ \t]+(?=["“‘(]?[A-Z0-9$])    # end of a prose sentence
+    | (?<=[.!?]["”’])(?=[A-Z])                       # ."Next  (flattened quotes)
+    | (?<=[;])[ \t]+
+    | (?-i:(?:(?<=year)|(?<=%)|(?<=lion)|(?<=ally)|(?<=flat))(?=[A-Z][a-z]))  # glued bullets
+    | [ \t]*\|[ \t]*\n                               # pipe-table line ends
+    """,
+    re.X,
+)
+
+
+def split(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of text[start:end], without surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        if _prose_stop(m) and _is_abbrev(text, m.start()):
+            continue
+        _add(text, spans, pos, m.start())
+        pos = m.end()
+    _add(text, spans, pos, end)
+    return spans
+
+
+def _prose_stop(m: re.Match) -> bool:
+    g = m.group()
+    return "\n" not in g and not any(b in g for b in "•·▪◦●■|;")
+
+
+def _is_abbrev(text: str, at: int) -> bool:
+    """True when the boundary at `at` follows an abbreviation ("Inc. — diluted", "vs. $2B")."""
+    if at == 0 or text[at - 1] != ".":
+        # A quote or bracket may sit between the full stop and the space.
+        if at >= 2 and text[at - 1] in "\"”’)" and text[at - 2] == ".":
+            at -= 1
+        else:
+            return False
+    return bool(_ABBREV.search(text, max(0, at - 8), at - 1))
+
+
+def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+# Where a hedge, a guidance word or an estimate stops applying inside a sentence.
+CLAUSE_RE = re.compile(
+    r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
+    r"against|after|before|despite)\b",
+    re.I,
+)
+
+
+def clause_start(text: str, sent_start: int, at: int) -> int:
+    """Start of the clause that contains offset `at` (sentence start if none)."""
+    last = sent_start
+    for m in CLAUSE_RE.finditer(text, sent_start, at):
+        last = m.end()
+    return last
