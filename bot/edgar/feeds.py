@@ -28,7 +28,7 @@ from bot.errors import ParseError
 ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _ITEM_NUMBER = re.compile(r"\b(\d{1,2}\.\d{2})\b")
-_SUMMARY_ITEM = re.compile(r"\bItem\s+(\d{1,2}\.\d{2})\b", re.IGNORECASE)
+_SUMMARY_ITEM = re.compile(r"Item\s+(\d{1,2}\.\d{2})\b", re.IGNORECASE)  # "…1 MBItem 2.02"
 _ACCESSION_IN = re.compile(r"(\d{10}-\d{2}-\d{6})")
 
 
@@ -219,7 +219,8 @@ def _document_href(href: str | None) -> str | None:
 _SGML_DOCUMENT = re.compile(rb"<DOCUMENT>(.*?)</DOCUMENT>", re.DOTALL | re.IGNORECASE)
 _SGML_FIELD = re.compile(rb"^<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>([^\r\n]*)",
                          re.MULTILINE | re.IGNORECASE)
-_SGML_TEXT = re.compile(rb"<TEXT>\r?\n?(.*?)</TEXT>", re.DOTALL | re.IGNORECASE)
+_SGML_TEXT = re.compile(rb"<TEXT>\s*(?:<XBRL>\s*)?(.*?)\s*(?:</XBRL>\s*)?</TEXT>",
+                        re.DOTALL | re.IGNORECASE)
 
 
 def parse_full_submission(body: bytes) -> list[Document]:

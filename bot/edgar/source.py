@@ -23,6 +23,7 @@ the walk: what was built is kept, the rest is retried on the next poll.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -174,7 +175,7 @@ class EdgarSource:
     def earnings_item(self, feed: FeedConfig, company: CompanyConfig, filing: Filing) -> Item:
         docs = self.documents(company, filing)
         exhibit = press_release(docs)
-        html = exhibit.content if exhibit.content is not None else self._fetch_text(
+        html = _html(exhibit.content) if exhibit.content is not None else self._fetch_text(
             exhibit.href or _archive(company, filing, exhibit.name))
         base = _item(feed, company, filing, "results of operations and financial condition, "
                      f"press release {exhibit.name}")
@@ -290,6 +291,15 @@ def _item(feed: FeedConfig, company: CompanyConfig, filing: Filing, what: str,
 def _decode(body: bytes) -> str:
     # EDGAR documents are mostly ASCII with entities; older ones windows-1252.
     try:
-        return body.decode("utf-8")
+        return _html(body.decode("utf-8"))
     except UnicodeDecodeError:
-        return body.decode("cp1252", "replace")
+        return _html(body.decode("cp1252", "replace"))
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
+
+
+def _html(text: str) -> str:
+    """Inline-XBRL era exhibits start with <?xml … encoding='ASCII'?>: once decoded to
+    str the declaration is meaningless, and lxml refuses a str that carries one."""
+    return _XML_DECLARATION.sub("", text, count=1)
