@@ -68,6 +68,12 @@ _SEGMENT_HEADING = re.compile(
     r"(?:\s*\((?:ISG|CSG)\))?(?:\s+(?:results|segment|highlights))?\s*:?$",
     re.I,
 )
+# A heading glued to the end of the previous bullet when a page is flattened:
+# "…operating income: $1.5 billion, up 14% year over year Client Solutions Group (CSG)".
+_SEGMENT_TAIL = re.compile(
+    r"(?:^|\s)(?:(?P<isg>Infrastructure\s+Solutions\s+Group\s*\(ISG\))|(?P<csg>Client\s+Solutions\s+Group\s*\(CSG\)))"
+    r"\s*:?$"
+)
 _GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.I)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
 _LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
@@ -96,3 +102,10 @@ class Sections:
         if self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
             self.segment = None  # prose after a segment's bullet list
         return False
+
+    def after(self, sentence: str) -> None:
+        """Read the tail of a sentence whose figures are done (a glued heading applies next)."""
+        m = _SEGMENT_TAIL.search(sentence.rstrip())
+        if m:
+            self.segment = "isg" if m["isg"] else "csg"
+            self.guidance = False

@@ -37,12 +37,12 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
             continue
         is_heading = sections.update(text[s:e])
         i, j = bisect_left(starts, s), bisect_left(starts, e)
-        if is_heading or i == j:
-            continue
-        ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
-        out.extend(
-            sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
-        )
+        if not is_heading and i < j:
+            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+            out.extend(
+                sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
+            )
+        sections.after(text[s:e])
     for t in found_tables:
         out.extend(t.figures)
     return dedupe(out)

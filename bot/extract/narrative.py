@@ -42,7 +42,7 @@ _PRE_BREAK = re.compile(
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
     re.I,
 )
-_COORD_GAP = re.compile(r"\s*(?:@P\s*)?(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)?$", re.I)
+_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
 _MAX_PRE_WORDS = 9
 _MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
 _BEAT_EXPECT = re.compile(
@@ -121,6 +121,8 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
     if vocab.CHANGE_BEFORE_RE.search(before) and not vocab.LEVEL_BEFORE_RE.search(before):
         return True
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
+        return True
+    if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
         return True
     if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
         return True
@@ -298,11 +300,11 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     p = b.phrase
     if b.coordinated:
         metric, guidance = b.metric, b.guidance
-        res = _period(text, s, q, None, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, None, periods, opening, ctx, guidance)
     else:
         metric = _segmented(text, s, q, p, b.metric, segment)
         guidance = guidance_section or _is_guidance(text, s, q, p)
-        res = _period(text, s, q, p, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, p, periods, opening, ctx, guidance)
     b.guidance = guidance
     if res.blocked:
         return None
@@ -363,7 +365,7 @@ _GUIDANCE_AFTER = re.compile(
 )
 
 
-def _period(text, sent_start, q, p, periods, opening, ctx, guidance) -> Resolved:
+def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -> Resolved:
     pm = _attached(text, sent_start, q, p, periods)
     if pm is None:
         pm = opening
@@ -372,9 +374,30 @@ def _period(text, sent_start, q, p, periods, opening, ctx, guidance) -> Resolved
                       calendar=ctx.calendar)
         if res.period is not None or res.blocked or pm.kind == "calendar":
             return res
+    sole = _sole_period(sent_start, sent_end, periods, guidance, ctx)
+    if sole is not None:
+        return sole
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False)
     return Resolved(None, False)
+
+
+def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
+    """One period named in the sentence covers its other figures ("$5.6B of orders during the
+    quarter and shipped $8.2B"), unless the sentence also names a half-year or calendar year."""
+    found = set()
+    for pm in periods:
+        if pm.start < s or pm.end > e:
+            continue
+        if pm.kind in ("partial", "calendar", "date"):
+            return None
+        r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
+        # Guidance borrows only a year: a quarter named in the sentence is the result's quarter.
+        if r.period is not None and not (guidance and r.period.quarter is not None):
+            found.add(r.period)
+    if len(found) == 1:
+        return Resolved(found.pop(), False)
+    return None
 
 
 def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
@@ -404,7 +427,11 @@ _MODIFIERS = re.compile(
     r"reported|quarterly|AI|server)[\s,-]+)*",
     re.I,
 )
-_AFTER_GLUE = re.compile(r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through)\s+(?:the\s+|its\s+|our\s+)?)?$", re.I)
+_AFTER_GLUE = re.compile(
+    r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through|throughout|across|within)\s+(?:the\s+|its\s+|our\s+)?)?"
+    r"(?:(?:the\s+)?end\s+of\s+(?:the\s+|its\s+|our\s+)?)?$",
+    re.I,
+)
 
 
 def _attached_after(text, at, periods) -> PeriodMention | None:

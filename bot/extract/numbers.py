@@ -114,7 +114,7 @@ def _raw(m: re.Match) -> Quantity | None:
         value *= _SCALES[scale]
     start = m.start("cur") if m["cur"] else m.start("num")
     factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
-    return Quantity(kind, value, start, m.end(), scale=factor)
+    return Quantity(kind, round(value, 6), start, m.end(), scale=factor)
 
 
 def find_quantities(text: str) -> list[Quantity]:

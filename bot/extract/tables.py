@@ -1,10 +1,56 @@
-"""Tables in text (placeholder until the table reader lands)."""
+"""Financial tables inside text: pipe tables, HTML tables rendered by `html.py`, and
+tables flattened to one line ("Gross margin 18.3 % 21.4 % 19.5 % 21.6 %").
+
+A table starts at a column header: period groups ("Three Months Ended | Six Months
+Ended") and column dates ("August 1, 2025 | August 2, 2024 | Change"). Each date
+column maps to a fiscal period through the calendar (a 13-week quarter ending that
+day, or the year for "Fiscal Year Ended"); six- and nine-month columns and "Change"
+columns are read past and never reported. Then each row is a label and its cells.
+
+A row's cells are assigned to columns only when their count says how: as many cells
+as columns, or as many as the columns without "Change". Any other count means the
+flattening lost the columns, and the row yields nothing rather than a guess.
+
+A row names a metric by its label in its section: "Gross margin" under
+"Percentage of Total Net Revenue" is the margin, "Gross margin 5,447" (dollars) is
+not a metric; "% of ISG net revenue" after "ISG operating income" is the ISG
+operating margin; "% of net revenue" after "Non-GAAP gross margin" is the non-GAAP
+gross margin.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 
+from bot.extract.periods import quarter_ending
 from bot.figures import Figure
+from bot.fiscal import FiscalCalendar, Period
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_GROUP = (r"(?P<g>(?:Three|Six|Nine|Twelve|3|6|9|12)[\s-]+Months|(?:Fiscal\s+)?(?:Year|Quarter)|"
+          r"Fiscal\s+Quarter)\s+End(?:ed|ing)")
+_DATE = rf"(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?(?:[\s|]*(?P<y>(?:19|20)\d{{2}}))?"
+_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)", re.I)
+_HEADER_START = re.compile(
+    rf"(?:Three|Six|Nine|Twelve)\s+Months\s+End|(?:Fiscal\s+)?(?:Year|Quarter)\s+End(?:ed|ing)\s|{_MONTH}\s+\d{{1,2}},"
+)
+_SEP = re.compile(r"[\s|]*")
+_SCALE = re.compile(r"\(\s*(?:in|dollars\s+in)\s+(millions|thousands|billions)[^)]*\)?", re.I)
+_SCALES = {"millions": 1e6, "thousands": 1e3, "billions": 1e9}
+_CELL = re.compile(r"(?<![\w.])(?:\$\s*)?(?:\(\s*-?\d[\d,]*(?:\.\d+)?\s*\)|-?\d[\d,]*(?:\.\d+)?)(?:\s*%)?(?![\w.]|,\d)|[—–](?=[\s|]*(?:[\d$(—–]|$))")
+_MAX_LABEL_WORDS = 14
+_MAX_ROWS = 400
+
+
+@dataclass
+class Column:
+    change: bool
+    group: str | None = None  # "3m", "6m", "9m", "12m", "fy", "q"
+    day: date | None = None
+    future: bool = False
+    period: Period | None = None
 
 
 @dataclass
@@ -15,4 +61,388 @@ class Table:
 
 
 def find_tables(text: str, ctx) -> list[Table]:
-    return []
+    out: list[Table] = []
+    pos = 0
+    for m in _HEADER_START.finditer(text):
+        if m.start() < pos:
+            continue
+        header = _header(text, m.start(), ctx)
+        if header is None:
+            continue
+        cols, h_end = header
+        t = _read_rows(text, m.start(), h_end, cols, ctx)
+        out.append(t)
+        pos = max(t.end, h_end)
+    return out
+
+
+# --- header ----------------------------------------------------------------------------------
+
+def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
+    groups: list[tuple[int, str, bool]] = []  # (order, kind, ending)
+    items: list[tuple[str, object]] = []
+    pos = start
+    while True:
+        pos = _SEP.match(text, pos).end()
+        m = _ITEM.match(text, pos)
+        if m is None:
+            break
+        if m["g"]:
+            g = re.sub(r"[\s-]+", " ", m["g"].lower())
+            items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
+        elif m["m"]:
+            items.append(("d", m))
+        else:
+            items.append(("c", None))
+        pos = m.end()
+    dates = [x for k, x in items if k == "d"]
+    if not dates or len(items) < 2:
+        return None
+    cols = _columns(items, ctx)
+    if cols is None:
+        return None
+    return cols, pos
+
+
+def _group_kind(g: str) -> str:
+    for key, kind in (("three", "3m"), ("3 ", "3m"), ("six", "6m"), ("6 ", "6m"), ("nine", "9m"),
+                      ("9 ", "9m"), ("twelve", "12m"), ("12 ", "12m"), ("quarter", "q"), ("year", "fy")):
+        if g.startswith(key) or (key in ("quarter", "year") and key in g):
+            return kind
+    return "?"
+
+
+def _columns(items, ctx) -> list[Column] | None:
+    groups = [x for k, x in items if k == "g"]
+    seq = [(k, x) for k, x in items if k != "g"]
+    first_date = next(i for i, (k, _) in enumerate(items) if k == "d")
+    groups_first = all(k != "g" for k, _ in items[first_date:])
+    cols: list[Column] = []
+    if groups and groups_first:
+        chunks = _chunks(seq, len(groups))
+        if chunks is None:
+            return None
+        for (kind, ending), chunk in zip(groups, chunks):
+            cols.extend(_column(k, x, kind, ending, ctx) for k, x in chunk)
+    else:
+        current: tuple[str, bool] | None = None
+        for k, x in items:
+            if k == "g":
+                current = x
+            else:
+                kind, ending = current if current else (None, False)
+                cols.append(_column(k, x, kind, ending, ctx))
+    _resolve_years(cols, [x for k, x in seq], ctx)
+    for c in cols:
+        c.period = _period(c, ctx.calendar)
+        if c.day is not None and ctx.published is not None and c.day >= ctx.published:
+            c.future = True
+    return cols
+
+
+def _chunks(seq, n):
+    """Split the columns under n period groups: at each "Change", or evenly by dates."""
+    if n == 1:
+        return [seq]
+    changes = [i for i, (k, _) in enumerate(seq) if k == "c"]
+    if len(changes) == n:
+        out, lo = [], 0
+        for i in changes:
+            out.append(seq[lo : i + 1])
+            lo = i + 1
+        return out
+    if len(seq) % n == 0:
+        size = len(seq) // n
+        return [seq[i * size : (i + 1) * size] for i in range(n)]
+    return None
+
+
+def _column(k, x, group, ending, ctx) -> Column:
+    if k == "c":
+        return Column(change=True, group=group)
+    return Column(change=False, group=group, day=None, future=ending)
+
+
+_MONTHS = {m.lower(): i + 1 for i, m in enumerate(_MONTH[3:-1].split("|"))}
+
+
+def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
+    """Give each date column its day; "August 4," without a year takes it from the publication date."""
+    date_cols = [c for c in cols if not c.change]
+    matches = [x for x in raw if x is not None]
+    prev: date | None = None
+    for c, m in zip(date_cols, matches):
+        month, day = _MONTHS[m["m"].lower()], int(m["d"])
+        if m["y"]:
+            c.day = _safe_date(int(m["y"]), month, day)
+        elif ctx.published is not None:
+            c.day = _latest_quarter_end(month, day, ctx.published, prev, ctx.calendar)
+        if c.day is not None and (prev is None or c.day < prev or c.group != getattr(c, "_g", c.group)):
+            prev = c.day
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _latest_quarter_end(month, day, published, before, cal) -> date | None:
+    """The latest year in which month/day is a fiscal quarter end, on or before publication."""
+    for y in range(published.year, published.year - 4, -1):
+        d = _safe_date(y, month, day)
+        if d is None or d > published or (before is not None and d >= before):
+            continue
+        if quarter_ending(cal, d, slack=0) is not None:
+            return d
+    return None
+
+
+def _period(c: Column, cal: FiscalCalendar) -> Period | None:
+    if c.change or c.day is None or c.group in ("6m", "9m", "?", None):
+        return None
+    if c.group in ("fy", "12m"):
+        q = quarter_ending(cal, c.day)
+        return Period(q.year) if q is not None and q.quarter == 4 else None
+    return quarter_ending(cal, c.day)
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+@dataclass
+class _RowState:
+    segment: str | None = None
+    block: str = ""
+    prev: str = ""
+
+
+def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> Table:
+    scale = _scale(text, t_start, h_end)
+    piped = "|" in text[t_start:h_end]
+    table = Table(t_start, h_end)
+    state = _RowState()
+    label_start = h_end
+    cells: list[re.Match] = []
+    rows = 0
+    for m in _CELL.finditer(text, h_end):
+        between = text[(cells[-1].end() if cells else label_start) : m.start()]
+        if cells and _is_label(between):
+            _row(text, label_start, cells, cols, scale, piped, state, table, ctx)
+            rows += 1
+            label_start, cells = cells[-1].end(), []
+            between = text[label_start : m.start()]
+        if not cells:
+            if len(_clean(between).split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between) or rows > _MAX_ROWS:
+                break
+        cells.append(m)
+    else:
+        if cells and len(_clean(text[cells[-1].end() :]).split()) <= _MAX_LABEL_WORDS:
+            _row(text, label_start, cells, cols, scale, piped, state, table, ctx)
+    if cells and table.end < cells[-1].end():
+        table.end = cells[-1].end() if len(cells) in _counts(cols) else table.end
+    return table
+
+
+def _is_label(s: str) -> bool:
+    return bool(re.search(r"[A-Za-z]", s))
+
+
+def _counts(cols: list[Column]) -> tuple[int, int]:
+    return len(cols), sum(1 for c in cols if not c.change)
+
+
+def _scale(text: str, t_start: int, h_end: int) -> float:
+    m = _SCALE.search(text, max(0, t_start - 300), h_end + 200)
+    return _SCALES[m[1].lower()] if m else 1.0
+
+
+def _clean(label: str) -> str:
+    label = _SCALE.sub(" ", label)
+    label = re.sub(r"\((?:[a-z]|\d)\)", " ", label)  # footnote markers
+    label = re.sub(r"[|•_]+", " ", label)
+    return re.sub(r"\s+", " ", label).strip(" —-")
+
+
+def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> None:
+    cells = _label_dashes(text, label_start, cells)
+    if not cells:
+        return
+    label = _clean(text[label_start : cells[0].start()])
+    name = _enter_sections(label, state)
+    n_all, n_values = _counts(cols)
+    if len(cells) == n_all:
+        targets = cols
+    elif len(cells) == n_values:
+        targets = [c for c in cols if not c.change]
+    else:
+        state.prev = name
+        table.end = cells[-1].end()
+        return
+    if len(cells) == n_all and not _changes_look_right(cells, cols):
+        state.prev = name
+        return
+    pct = any(_is_pct(c.group()) for c, col in zip(cells, targets) if not col.change)
+    metric, acc = _metric(name, state, pct)
+    state.prev = name
+    table.end = cells[-1].end()
+    if metric is None:
+        return
+    periods = [col.period for col in targets if col.period is not None and not col.future]
+    latest = max(periods) if periods else None
+    start = _label_anchor(text, label_start, cells[0].start(), name)
+    for i, (cell, col) in enumerate(zip(cells, targets)):
+        if col.change or col.period is None:
+            continue
+        v = _value(cell.group())
+        if v is None:
+            continue
+        unit = "%" if pct else ("USD/share" if metric == "eps" else "USD")
+        value = v if unit != "USD" else v * scale
+        if not _sane(unit, value):
+            continue
+        end = cells[min(i + 1, len(cells) - 1)].end() if i == 0 else cell.end()
+        end = max(end, cells[min(1, len(cells) - 1)].end())
+        table.figures.append(Figure(
+            metric=metric, basis="guidance" if col.future else "actual", value=value, unit=unit,
+            period=col.period.label, evidence=text[start:end], span=(start, end),
+            accounting=acc, comparative=bool(latest and not col.future and col.period < latest),
+            table=True, confidence=0.85 if piped else 0.75,
+        ))
+
+
+def _label_dashes(text, label_start, cells):
+    """"Earnings per share — diluted $ 1.70": a dash followed by words belongs to the label."""
+    while cells and cells[0].group() in ("—", "–"):
+        cells = cells[1:]
+    return cells
+
+
+def _label_anchor(text, label_start, first_cell, name) -> int:
+    """Where the row's own name starts: after a section prefix ("…Revenue: "), a line break or a scale note."""
+    raw = text[label_start:first_cell]
+    cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if _SCALE.search(raw) else -1)
+    i = label_start + cut + 1
+    while i < first_cell and text[i] in " |\t\n•":
+        i += 1
+    return i if i < first_cell else label_start
+
+
+def _changes_look_right(cells, cols) -> bool:
+    for cell, col in zip(cells, cols):
+        g = cell.group()
+        if col.change and not (_is_pct(g) or g in ("—", "–")):
+            return False
+    return True
+
+
+def _is_pct(s: str) -> bool:
+    return s.rstrip().endswith("%")
+
+
+def _value(s: str) -> float | None:
+    s = s.replace("$", "").replace("%", "").replace(",", "").strip()
+    if s in ("—", "–", ""):
+        return None
+    neg = s.startswith("(")
+    try:
+        v = float(s.strip("() "))
+    except ValueError:
+        return None
+    return -v if neg else v
+
+
+def _sane(unit: str, v: float) -> bool:
+    if unit == "USD":
+        return 1e6 <= abs(v) < 1e13
+    if unit == "USD/share":
+        return abs(v) < 100
+    return -100 < v < 100
+
+
+# --- row labels --------------------------------------------------------------------------------
+
+_SEG = re.compile(r"\b(?:(?P<isg>infrastructure solutions group|isg)|(?P<csg>client solutions group|csg))\b")
+
+
+def _enter_sections(label: str, state: _RowState) -> str:
+    """Update the section state from "A: B: row" labels; return the row's own name."""
+    parts = [p.strip() for p in label.split(":")]
+    for p in parts[:-1]:
+        low = p.lower()
+        seg = _SEG.search(low)
+        if seg and len(low.split()) <= 5:
+            state.segment = "isg" if seg["isg"] else "csg"
+            state.block = ""
+        elif "percentage of" in low or "% of" in low:
+            state.block = "pct"
+        elif low:
+            state.block = low[-40:]
+    return parts[-1].lower()
+
+
+_REVENUE = {"net revenue", "total net revenue", "total consolidated net revenue", "revenue", "total revenue",
+            "revenues", "net revenues", "total net revenues", "total revenues", "consolidated net revenue"}
+_OCF = ("cash flow from operations", "cash flows from operations", "cash provided by operating activities",
+        "change in cash from operating activities", "operating cash flow", "cash flows from operating activities",
+        "cash from operating activities", "net cash provided by operating activities")
+
+
+def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | None]:
+    name = re.sub(r"\s+", " ", name.replace("—", " ").replace("–", " ")).strip()
+    acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", name) else None
+    if pct:
+        return _pct_metric(name, state)
+    if "per share" in name or name.startswith("eps"):
+        if "diluted" in name and "basic" not in name and "adjustment" not in name:
+            return "eps", acc
+        return None, None
+    if name in _REVENUE and state.block in ("", "pct") and state.segment is None:
+        return "revenue", None
+    if state.segment == "isg":
+        if name in ("servers and networking", "server and networking", "servers & networking"):
+            return "servers_networking_revenue", None
+        if name == "storage":
+            return "storage_revenue", None
+    if re.fullmatch(r"(?:total )?isg (?:net )?revenues?", name):
+        return "isg_revenue", None
+    if re.fullmatch(r"(?:total )?csg (?:net )?revenues?", name):
+        return "csg_revenue", None
+    if any(name.startswith(o) or name == "net " + o for o in _OCF):
+        return "operating_cash_flow", None
+    if name == "free cash flow":
+        return "free_cash_flow", None
+    if name == "adjusted free cash flow":
+        return "free_cash_flow", "non_gaap"
+    return None, None
+
+
+def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
+    prev = state.prev.lower()
+    m = re.fullmatch(r"(?:as a )?% of (?:total )?(?P<seg>isg |csg )?(?:net )?revenues?", name)
+    if m:
+        seg = (m["seg"] or "").strip()
+        if seg:
+            return (f"{seg}_operating_margin", None) if "operating income" in prev else (None, None)
+        acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", prev) else None
+        if prev.endswith("gross margin") and "adjust" not in prev:
+            return "gross_margin", acc
+        if prev.endswith("operating income") and not re.search(r"\b(?:isg|csg|segment)\b", prev):
+            return "operating_margin", acc
+        return None, None
+    if state.block == "pct" and state.segment is None:
+        if name == "gross margin":
+            return "gross_margin", None
+        if name in ("operating income", "operating margin"):
+            return "operating_margin", None
+        return None, None
+    acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", name) else None
+    base = re.sub(r"^(?:non-gaap|adjusted) ", "", name)
+    if base in ("gross margin %", "gross margin percentage", "gross margin rate"):
+        return "gross_margin", acc
+    if base in ("operating margin", "operating margin %"):
+        return ("isg_operating_margin" if state.segment == "isg" else
+                "csg_operating_margin" if state.segment == "csg" else "operating_margin"), acc
+    return None, None
+
+

@@ -163,8 +163,7 @@ CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
     r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
-    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR|of\s+(?!(?:total\s+)?"
-    r"(?:net\s+)?revenue))",
+    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.I,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
@@ -195,9 +194,12 @@ TRAILING_RE = re.compile(
 # Relative claims and qualitative targets: "30–50% higher margins", "mid-single-digit".
 RELATIVE_AFTER_RE = re.compile(
     r"\s*(?:higher|lower|more|less|better|worse|greater|above|below|faster|slower|premium|discount|"
-    r"share\b|stake|of\s+(?:the|its|their|our|all|Dell|total\s+(?!net\s+revenue))|of\s+(?:its|the)\s+)",
+    r"share\b|stake)",
     re.I,
 )
+
+# "80% of free cash flow", "40% of revenue": a share of something, not a margin.
+PCT_OF_AFTER_RE = re.compile(r"\s*of\s+(?!(?:total\s+|ISG\s+|CSG\s+|ISG's\s+|CSG's\s+)?(?:net\s+)?revenues?\b)", re.I)
 
 # Market sizes, prices, valuations: a number right before these is never a figure of ours.
 NOT_FIGURE_AFTER_RE = re.compile(

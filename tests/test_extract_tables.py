@@ -1,0 +1,99 @@
+"""Tables in plain text: pipe tables, flattened tables, and ones that lost their columns."""
+
+from datetime import date
+
+from bot.extract import extract
+from bot.fiscal import FiscalCalendar
+
+PIPE_NO_YEARS = """Second Quarter Fiscal 2024 Financial Results
+| Three Months Ended | | Six Months Ended |
+| August 4, | July 29, | Change | August 4, | July 29, | Change |
+| (in millions, except per share amounts and percentages; unaudited) |
+Total net revenue | $ 22,934 | $ 26,425 | (13) % | $ 43,856 | $ 52,541 | (17) % |
+Operating income | $ 1,165 | $ 1,270 | (8) % | $ 1,866 | $ 2,285 | (18) % |
+"""
+
+FLATTENED = (
+    "Statements of Income (in millions, except percentages; unaudited) Three Months Ended Six Months Ended "
+    "May 2, 2025 May 3, 2024 Change May 2, 2025 May 3, 2024 Change Net revenue $ 23,378 $ 22,244 5% "
+    "$ 23,378 $ 22,244 5% Gross margin 4,960 4,876 2% 4,960 4,876 2% Percentage of Total Net Revenue: "
+    "Gross margin 21.2 % 21.9 % 21.2 % 21.9 % Operating income 5.3 % 4.6 % 5.3 % 4.6 %"
+)
+
+
+def _keys(figs):
+    return sorted((f.metric, f.period, round(f.value, 2), f.comparative, f.table) for f in figs)
+
+
+def test_pipe_table_with_yearless_dates_takes_years_from_publication():
+    figs = [f for f in extract(PIPE_NO_YEARS, published=date(2023, 8, 31)) if f.table]
+    assert _keys(figs) == [
+        ("revenue", "FY2023-Q2", 26425e6, True, True),
+        ("revenue", "FY2024-Q2", 22934e6, False, True),
+    ]
+    assert figs[0].evidence.startswith("Total net revenue")
+
+
+def test_yearless_dates_without_publication_give_no_table_figures():
+    assert [f for f in extract(PIPE_NO_YEARS) if f.table] == []
+
+
+def test_flattened_table_reads_rows_and_sections():
+    figs = extract(FLATTENED, published=date(2025, 5, 29))
+    assert _keys(figs) == [
+        ("gross_margin", "FY2025-Q1", 21.9, True, True),
+        ("gross_margin", "FY2026-Q1", 21.2, False, True),
+        ("operating_margin", "FY2025-Q1", 4.6, True, True),
+        ("operating_margin", "FY2026-Q1", 5.3, False, True),
+        ("revenue", "FY2025-Q1", 22244e6, True, True),
+        ("revenue", "FY2026-Q1", 23378e6, False, True),
+    ]
+
+
+def test_rows_that_lost_their_columns_yield_nothing():
+    # Three cells under a header of six (or four without "Change"): which is which is unknowable.
+    text = (
+        "Three Months Ended Six Months Ended August 1, 2025 August 2, 2024 Change August 1, 2025 "
+        "August 2, 2024 Change (in millions) Net revenue $ 29,776 $ 25,026 $ 53,154 "
+        "Free cash flow 1,868 704 4,096"
+    )
+    assert extract(text, published=date(2025, 8, 28)) == []
+
+
+def test_change_column_must_hold_a_change():
+    text = (
+        "Three Months Ended Six Months Ended August 1, 2025 August 2, 2024 Change August 1, 2025 "
+        "August 2, 2024 Change (in millions) Net revenue $ 29,776 $ 25,026 $ 53,154 $ 47,270 $ 1 $ 2"
+    )
+    assert extract(text, published=date(2025, 8, 28)) == []
+
+
+def test_balance_sheet_dates_without_a_period_group_give_nothing():
+    text = "(in millions) August 1, 2025 January 31, 2025 Total net revenue $ 8,145 $ 3,633"
+    assert extract(text, published=date(2025, 8, 28)) == []
+
+
+def test_guidance_columns_ending_after_publication():
+    text = (
+        "Three Months Ending Fiscal Year Ending October 31, 2025 January 30, 2026 "
+        "Non-GAAP earnings per share attributable to Dell Technologies Inc. — diluted $ 2.45 $ 9.55"
+    )
+    figs = extract(text, published=date(2025, 8, 28))
+    assert sorted((f.basis, f.period, f.value, f.accounting) for f in figs) == [
+        ("guidance", "FY2026", 9.55, "non_gaap"),
+        ("guidance", "FY2026-Q3", 2.45, "non_gaap"),
+    ]
+
+
+def test_another_companys_calendar():
+    # A 52/53-week year ending on the last Saturday of September (Apple's rule).
+    cal = FiscalCalendar(year_end_month=9, rule="last_weekday", weekday=5)
+    text = (
+        "Three Months Ended | December 28, 2024 | December 30, 2023\n"
+        "(in millions)\nTotal net revenue | $ 124,300 | $ 119,575\n"
+    )
+    figs = extract(text, published=date(2025, 1, 30), calendar=cal)
+    assert _keys(figs) == [
+        ("revenue", "FY2024-Q1", 119575e6, True, True),
+        ("revenue", "FY2025-Q1", 124300e6, False, True),
+    ]
