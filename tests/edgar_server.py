@@ -87,3 +87,29 @@ def serve_dell_data(data: EdgarServer) -> None:
     data.route(SUBMISSIONS_PATH, Reply(200, fixture(f"submissions-CIK{CIK:010d}.json"), JSON))
     data.route(SUBMISSIONS_PAGE_PATH,
                Reply(200, fixture(f"submissions-CIK{CIK:010d}-submissions-001.json"), JSON))
+
+
+# ---------------------------------------------------------------- an App over the stand-ins
+
+UA = "Jane Trader jane@example.com"
+
+CONFIG = """
+company: {{ticker: DELL, name: Dell Technologies, cik: 1571996}}
+feeds:
+  - {{name: sec-dell, kind: edgar, every: 10m}}
+{extra_feeds}
+slack: {{channel: "#dell-alerts"}}
+{extra}
+"""
+
+
+def edgar_app(tmp_path, www: EdgarServer, data: EdgarServer, *, ua: str | None = UA,
+              extra_feeds: str = "", extra: str = "", clock=None):
+    """A real App (SQLite in tmp_path, real httpx client) pointed at the stand-ins."""
+    from bot.app import build_app, utcnow
+    from bot.config import Env, parse_config
+
+    config = parse_config(CONFIG.format(extra_feeds=extra_feeds, extra=extra))
+    env = Env(database_url=f"sqlite:///{tmp_path}/marketbot.db", sec_user_agent=ua,
+              edgar_www_url=www.url, edgar_data_url=data.url)
+    return build_app(config, env, clock=clock or utcnow)

@@ -79,10 +79,14 @@ class EdgarSource:
             log.error("edgar: %s; EDGAR feed(s) %s will not poll", self.settings.problem,
                       ", ".join(feeds))
 
-    @property
-    def client(self) -> EdgarClient:
+    def require_user_agent(self) -> None:
+        """SEC fair-access policy: no declared User-Agent, no EDGAR request."""
         if self.settings.problem:
             raise SourceError(self.settings.problem, retryable=False)
+
+    @property
+    def client(self) -> EdgarClient:
+        self.require_user_agent()
         with self._lock:
             if self._client is None:
                 self._client = EdgarClient(make_fetcher(self.app.fetcher), self.settings,
@@ -91,6 +95,7 @@ class EdgarSource:
 
     # ------------------------------------------------------------ Source protocol
     def collect(self, feed: FeedConfig, state: FeedState, unseen: Unseen) -> Batch:
+        self.require_user_agent()  # before any request
         company = self.app.company(feed.company)
         filings, skipped = self.list_filings(feed, company)
         batch = self.collect_filings(feed, filings, unseen)
