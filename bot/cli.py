@@ -200,10 +200,14 @@ def backfill(env: Env, config_path: str | None, since: datetime | None,
             _fail("no enabled EDGAR feed (kind: edgar) in the config", 2)
         job = Backfill(app)
         plan = job.plan(feeds, since.date() if since else None)
+        quiet = logging.getLogger("marketbot.pipeline")
+        if not log.isEnabledFor(logging.DEBUG):  # one "poll:" line per filing: the bar says it
+            quiet.setLevel(logging.WARNING)
         with click.progressbar(length=len(plan), label="backfill", file=sys.stderr,
                                show_pos=True) as bar:
             report = job.run(plan, progress=bar.update)
     finally:
+        logging.getLogger("marketbot.pipeline").setLevel(logging.NOTSET)
         app.close()
     for problem in report.problems:
         click.echo(f"marketbot: backfill: {problem}", err=True)

@@ -6,14 +6,6 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlmodel import select
-
-from bot import store
-from bot.edgar.backfill import Backfill, edgar_feeds
-from bot.edgar.client import RateLimiter
-from bot.edgar.source import EdgarSource
-from bot.pipeline import Pipeline
-from bot.store.tables import AlertRow, FeedState, ItemRow
 from edgar_server import (
     EARNINGS_8K,
     EX991_PATH,
@@ -25,6 +17,14 @@ from edgar_server import (
     serve_dell_data,
     serve_dell_www,
 )
+from sqlmodel import select
+
+from bot import store
+from bot.edgar.backfill import Backfill, edgar_feeds
+from bot.edgar.client import RateLimiter
+from bot.edgar.source import EdgarSource
+from bot.pipeline import Pipeline
+from bot.store.tables import AlertRow, FeedState, ItemRow
 
 RULES = """
 rules:
@@ -59,7 +59,7 @@ def rows(app, model):
 
 
 def test_backfill_walks_every_page_and_stores_history_without_alerts(app, servers) -> None:
-    www, data = servers
+    _, data = servers
     backfill = job(app)
     plan = backfill.plan(edgar_feeds(app))
     assert [p.filing.accession for p in plan][:2] == ["0001571996-24-000027",  # older page
@@ -85,7 +85,7 @@ def test_backfill_walks_every_page_and_stores_history_without_alerts(app, server
 
 
 def test_since_skips_older_pages_and_filings(app, servers) -> None:
-    www, data = servers
+    _, data = servers
     plan = job(app).plan(edgar_feeds(app), since=date(2025, 1, 1))
     assert [p.filing.accession for p in plan] == [
         "0001571996-25-000011", "0001571996-25-000075", "0001571996-25-000088", EARNINGS_8K,
@@ -94,7 +94,7 @@ def test_since_skips_older_pages_and_filings(app, servers) -> None:
 
 
 def test_backfill_is_rerunnable_and_polls_then_find_nothing_new(app, servers) -> None:
-    www, data = servers
+    www, _ = servers
     backfill = job(app)
     backfill.run(backfill.plan(edgar_feeds(app)))
     again = backfill.run(backfill.plan(edgar_feeds(app)))

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from edgar_server import (
     EARNINGS_8K,
     EX991_PATH,
@@ -54,7 +53,8 @@ def marketbot(tmp_path: Path, www: EdgarServer, data: EdgarServer, *args: str,
     argv = [sys.executable, "-m", "bot", *args]
     if args[0] in ("run", "backfill"):
         argv += ["--config", str(config)]
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def history(tmp_path, www, data) -> list[dict]:

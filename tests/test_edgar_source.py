@@ -10,11 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from bot import store
-from bot.edgar.client import RateLimiter
-from bot.edgar.source import EdgarSource
-from bot.pipeline import Pipeline, RssSource
 from edgar_server import (
     BROWSE,
     EARNINGS_8K,
@@ -35,6 +30,11 @@ from edgar_server import (
     serve_dell_www,
 )
 from loopback import Reply
+
+from bot import store
+from bot.edgar.client import RateLimiter
+from bot.edgar.source import EdgarSource
+from bot.pipeline import Pipeline, RssSource
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from edgar_server import fixture
 
 from bot.edgar.xbrl import filing_figures, parse_companyfacts
 from bot.errors import ParseError
 from bot.fiscal import DELL, FiscalCalendar
-from edgar_server import fixture
 
 FACTS = parse_companyfacts(fixture("companyfacts-CIK0001571996.json"))
 
@@ -79,7 +79,7 @@ def test_q4_margins_are_derived_concept_by_concept() -> None:
     # A synthetic Dell-calendar FY2026 (31 Jan 2025 – 30 Jan 2026): quarters of 100, 100,
     # 100 revenue, a year of 500 → Q4 revenue 200; gross profit 20 × 3 and 100 → Q4 40.
     q = [("2025-02-01", "2025-05-02"), ("2025-05-03", "2025-08-01"), ("2025-08-02", "2025-10-31")]
-    tenq = dict(accn="0000000001-25-000009", form="10-Q", fp="Q1", filed="2025-06-01")
+    tenq = {"accn": "0000000001-25-000009", "form": "10-Q", "fp": "Q1", "filed": "2025-06-01"}
     body = _facts(
         RevenueFromContractWithCustomerExcludingAssessedTax=[
             _row(*q[i], 100, **tenq) for i in range(3)] + [_row("2025-02-01", "2026-01-30", 500)],

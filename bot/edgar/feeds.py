@@ -303,7 +303,7 @@ def _datetime(text) -> datetime | None:
     if not text:
         return None
     try:
-        dt = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(str(text).strip())  # 3.11 reads "…Z"
     except ValueError:
         return None
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
