@@ -12,6 +12,7 @@ from bot.edgar.feeds import (
     parse_atom,
     parse_full_submission,
     parse_index_htm,
+    parse_index_items,
     parse_index_json,
     parse_submissions,
     submission_pages,
@@ -31,7 +32,8 @@ def test_real_apple_atom_feed() -> None:
 
 
 @pytest.mark.parametrize("form, expected", [
-    ("8-K", [("0001571996-25-000096", ("2.02", "9.01")), ("0001571996-25-000088", ("7.01", "9.01"))]),
+    ("8-K", [("0001571996-25-000096", ("2.02", "9.01")),
+             ("0001571996-25-000088", ("7.01", "9.01"))]),
     ("10-Q", [("0001571996-25-000104", ()), ("0001571996-24-000062", ()),
               ("0001571996-24-000046", ()), ("0001571996-24-000027", ())]),
     ("10-K", [("0001571996-25-000011", ())]),
@@ -123,6 +125,15 @@ def test_dell_index_page_finds_the_press_release() -> None:
     assert [(d.name, d.href) for d in ex] == [(
         "dell-q2fy26xex991.htm",
         "/Archives/edgar/data/1571996/000157199625000096/dell-q2fy26xex991.htm")]
+
+
+@pytest.mark.parametrize("name, items", [
+    ("index-0001571996-25-000096.htm", ("2.02", "9.01")),
+    ("index-0001571996-25-000088.htm", ("7.01", "9.01")),
+    ("real-index-LEN-0001628280-17-000327.htm", ()),  # a 10-K: no "Items" box
+])
+def test_index_page_items_box(name: str, items: tuple) -> None:
+    assert parse_index_items(fixture(name)) == items
 
 
 @pytest.mark.parametrize("body", [

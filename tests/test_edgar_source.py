@@ -152,6 +152,24 @@ def test_item_701_presentations_are_recorded_but_never_read(rig: Rig) -> None:
     assert "Items 7.01, 9.01" in items(app)[PRESENTATION_8K].title
 
 
+def test_8k_without_item_numbers_is_judged_by_its_index_page(rig: Rig) -> None:
+    atom = fixture("atom-dell-8-K.xml")
+    for text in (b"<items-desc>items 2.02 and 9.01</items-desc>",
+                 b"<items-desc>items 7.01 and 9.01</items-desc>",
+                 b"&lt;br&gt;Item 2.02: Results of Operations and Financial Condition",
+                 b"&lt;br&gt;Item 7.01: Regulation FD Disclosure",
+                 b"&lt;br&gt;Item 9.01: Financial Statements and Exhibits"):
+        assert text in atom
+        atom = atom.replace(text, b"")
+    rig.www.route(f"{BROWSE}?type=8-K", Reply(200, atom, HTML))
+    app, pipeline = rig.pipeline()
+    assert pipeline.poll(feed(app)).ok
+    assert len(rig.www.hits(index_path(EARNINGS_8K))) == 1  # read once, for both purposes
+    assert len(rig.www.hits(EX991_PATH)) == 1
+    assert rig.www.hits(PRESENTATION_PATH) == []  # its box says 7.01
+    assert "Items 7.01, 9.01" in items(app)[PRESENTATION_8K].title
+
+
 def test_prompt_atom_feed_is_read_not_the_trailing_submissions_json(rig: Rig) -> None:
     """The submissions JSON can trail a new 8-K by hours: a poll reads the Atom feeds."""
     data = json.loads(fixture("submissions-CIK0001571996.json"))
@@ -287,7 +305,8 @@ def test_10q_without_facts_after_a_week_is_recorded_without_figures(rig: Rig, ca
 def test_missing_user_agent_stops_edgar_feeds_only(rig: Rig, tmp_path, caplog) -> None:
     rss = tmp_path / "news.xml"
     rss.write_text("""<?xml version="1.0"?><rss version="2.0"><channel><title>n</title>
-        <item><title>Dell posts record revenue of $29.8 billion</title><link>https://n.example/1</link>
+        <item><title>Dell posts record revenue of $29.8 billion</title>
+        <link>https://n.example/1</link>
         <guid>n-1</guid><pubDate>Thu, 28 Aug 2025 21:00:00 GMT</pubDate></item></channel></rss>""")
     with caplog.at_level(logging.INFO, logger="marketbot"):
         app, pipeline = rig.pipeline(ua=None, extra_feeds=f"  - {{name: news, url: '{rss}'}}")

@@ -84,7 +84,8 @@ class Backfill:
         for page in submission_pages(body):
             if since and page.filing_to and page.filing_to < since:
                 continue  # that page ends before the backfill starts
-            older, bad = parse_submissions(client.get(client.data(f"/submissions/{page.name}")).body)
+            url = client.data(f"/submissions/{page.name}")
+            older, bad = parse_submissions(client.get(url).body)
             filings += older
             skipped += bad
         if skipped:

@@ -81,7 +81,8 @@ def user_agent_problem(ua: str | None) -> str | None:
     email = _EMAIL.search(ua)
     name = _EMAIL.sub("", ua).strip(" <>()[],;-")
     if email is None or not re.search(r"[A-Za-z]", name):
-        return f"edgar.user_agent {ua!r} does not look like \"Name email@domain\": {USER_AGENT_HELP}"
+        return (f"edgar.user_agent {ua!r} does not look like \"Name email@domain\": "
+                f"{USER_AGENT_HELP}")
     return None
 
 

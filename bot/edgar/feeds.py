@@ -1,9 +1,10 @@
 """EDGAR listings → values (pure: bytes in, Filings and Documents out).
 
     parse_atom(body)            company filing feed (browse-edgar … output=atom) → Filings
-    parse_submissions(body)     data.sec.gov submissions JSON (or one of its older pages) → Filings
+    parse_submissions(body)     data.sec.gov submissions JSON (or an older page of it) → Filings
     submission_pages(body)      the older pages a submissions JSON points to
     parse_index_htm(body)       a filing's `{accession}-index.htm` → Documents with their Type
+    parse_index_items(body)     the 8-K item numbers that page lists ("Items" box)
     parse_full_submission(body) a filing's `{accession}.txt` → Documents with Type and content
     parse_index_json(body)      a filing folder's `index.json` → file names (no Type: EDGAR
                                 does not say there which file is EX-99.1)
@@ -179,6 +180,18 @@ def parse_index_htm(body: bytes) -> list[Document]:
     if not docs:
         raise ParseError("filing index page has no document table", retryable=False)
     return docs
+
+
+def parse_index_items(body: bytes) -> tuple[str, ...]:
+    """The item numbers in an index page's "Items" box (8-Ks; empty if there is none)."""
+    try:
+        root = lxml.html.fromstring(body)
+    except (lxml.etree.ParserError, ValueError):
+        return ()
+    boxes = root.xpath('//div[@class="infoHead"][normalize-space()="Items"]'
+                       '/following-sibling::div[@class="info"][1]')
+    text = " ".join(b.text_content() for b in boxes)
+    return tuple(dict.fromkeys(_SUMMARY_ITEM.findall(text)))
 
 
 def _index_table(table) -> list[Document]:

@@ -48,6 +48,7 @@ from bot.edgar.feeds import (
     parse_atom,
     parse_full_submission,
     parse_index_htm,
+    parse_index_items,
     parse_submissions,
 )
 from bot.errors import ParseError, SourceError
@@ -169,16 +170,23 @@ class EdgarSource:
     def filing_item(self, feed: FeedConfig, company: CompanyConfig, filing: Filing,
                     facts: CompanyFactsCache) -> Item | None:
         """The Item for one filing; None when it is not ready yet (XBRL not published)."""
-        if filing.form.startswith("8-K") and EARNINGS_ITEM in filing.items:
-            return self.earnings_item(feed, company, filing)
         if filing.form.startswith(XBRL_FORMS):
             return self.xbrl_item(feed, company, filing, facts)
-        what = f"Items {', '.join(filing.items)}" if filing.items else "no item numbers listed"
-        return _item(feed, company, filing, f"{filing.form} ({what}); not an earnings "
-                     "release, exhibits not read")
+        if not filing.form.startswith("8-K"):
+            return _item(feed, company, filing, "recorded, not read")
+        page = None
+        if not filing.items:  # the listing did not say: the index page's "Items" box does
+            page = self._index_page(company, filing)
+            filing = replace(filing, items=parse_index_items(page) if page else ())
+        if EARNINGS_ITEM in filing.items:
+            return self.earnings_item(feed, company, filing, page)
+        what = f"Items {', '.join(filing.items)}" if filing.items else "no items listed"
+        return _item(feed, company, filing, f"{what}; not an earnings release, exhibits "
+                     "not read")
 
-    def earnings_item(self, feed: FeedConfig, company: CompanyConfig, filing: Filing) -> Item:
-        docs = self.documents(company, filing)
+    def earnings_item(self, feed: FeedConfig, company: CompanyConfig, filing: Filing,
+                      page: bytes | None = None) -> Item:
+        docs = self.documents(company, filing, page)
         exhibit = press_release(docs)
         html = _html(exhibit.content) if exhibit.content is not None else self._fetch_text(
             exhibit.href or _archive(company, filing, exhibit.name))
@@ -186,14 +194,14 @@ class EdgarSource:
                      f"press release {exhibit.name}")
         return base.with_(html=html, link=CANONICAL_WWW + _archive(company, filing, exhibit.name))
 
-    def documents(self, company: CompanyConfig, filing: Filing) -> list[Document]:
+    def documents(self, company: CompanyConfig, filing: Filing,
+                  page: bytes | None = None) -> list[Document]:
         """The filing's documents with their types: the `-index.htm` page, or the full
         submission text when that page is missing or unreadable (index.json would
         name the files but not say which one is EX-99.1)."""
         client = self.client
         try:
-            page = client.get(client.www(_archive(company, filing, f"{filing.accession}-index.htm")))
-            return parse_index_htm(page.body)
+            return parse_index_htm(page or self._index_page(company, filing, missing_ok=False))
         except SourceError as exc:
             if exc.retryable:
                 raise
@@ -234,6 +242,16 @@ class EdgarSource:
             for f in result.figures))
 
     # ------------------------------------------------------------ helpers
+    def _index_page(self, company: CompanyConfig, filing: Filing, *,
+                    missing_ok: bool = True) -> bytes | None:
+        url = self.client.www(_archive(company, filing, f"{filing.accession}-index.htm"))
+        try:
+            return self.client.get(url).body
+        except SourceError as exc:
+            if exc.retryable or not missing_ok:
+                raise
+            return None
+
     def _fetch_text(self, url: str) -> str:
         return _decode(self.client.get(url).body)
 
