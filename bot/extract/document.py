@@ -27,7 +27,7 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
     skip = [(t.start, t.end) for t in found_tables]
-    quantities = [q for q in find_quantities(text) if not _inside(q.start, skip)]
+    quantities = find_quantities(text, skip)
     starts = [q.start for q in quantities]
     spans = split(text)
     # Period phrases matter only near a number or at the start of a sentence that has one.
@@ -88,7 +88,8 @@ def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    i = bisect_left(spans, (pos + 1,)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _close(a: Figure, b: Figure, rel: float) -> bool:

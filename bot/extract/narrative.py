@@ -44,6 +44,8 @@ _PRE_BREAK = re.compile(
 )
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
 _MAX_PRE_WORDS = 9
+_FROM_END = re.compile(r"\bfrom\s*$", re.I)
+_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.I)
 _MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
@@ -215,7 +217,7 @@ def _comparison(text, sent_start, q, bound, periods, ctx):
         if pm is None or pm.kind != "explicit":
             # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
             # a comparison with something else, read as a figure of its own.
-            return False if re.search(r"\bfrom\s*$", before, re.I) else None
+            return False if _FROM_END.search(before) else None
         tail = None
         period = pm.period
     if period is None or prev.guidance:
@@ -319,7 +321,7 @@ def _coordinated(text, q, bound) -> _Bound | None:
     if not last.metric or _UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
     gap = _mask_periods(text[last.q.end : q.first])
-    gap = re.sub(r"\b(?:in|for|during|at)\s+(?=@P)", "", gap)
+    gap = _PREP_BEFORE_P.sub("", gap)
     return last if _COORD_GAP.fullmatch(gap) else None
 
 

@@ -117,11 +117,24 @@ def _raw(m: re.Match) -> Quantity | None:
     return Quantity(kind, round(value, 6), start, m.end(), scale=factor)
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """All quantities in `text`, ranges merged, hedges marked."""
-    raw = [q for m in _QTY.finditer(text) if (q := _raw_or_bare(m)) is not None]
+def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
+    """All quantities in `text` outside the sorted, disjoint `skip` spans; ranges merged, hedges marked."""
+    raw = []
+    for lo, hi in _gaps(len(text), skip or []):
+        raw.extend(q for m in _QTY.finditer(text, lo, hi) if (q := _raw_or_bare(m)) is not None)
     merged = _merge_ranges(text, raw)
     return [_hedged(text, q) for q in merged if q.kind != "bare"]
+
+
+def _gaps(n: int, skip: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for a, b in skip:
+        if a > pos:
+            out.append((pos, a))
+        pos = max(pos, b)
+    if pos < n:
+        out.append((pos, n))
+    return out
 
 
 def _raw_or_bare(m: re.Match) -> Quantity | None:

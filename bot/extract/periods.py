@@ -73,6 +73,9 @@ PERIOD_RE = re.compile(
 )
 
 
+_DASHES_SPACES = re.compile(r"[\s-]+")
+
+
 @dataclass(frozen=True)
 class PeriodMention:
     """A period phrase at [start, end).
@@ -152,7 +155,7 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
 
 def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     d = _date(m, "e")
-    span = re.sub(r"[\s-]+", " ", m["span"].lower())
+    span = _DASHES_SPACES.sub(" ", m["span"].lower())
     if span in ("six months", "nine months"):
         return PeriodMention("partial", m.start(), m.end())
     if d is None:
