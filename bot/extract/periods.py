@@ -69,7 +69,7 @@ _PATTERNS = [
 # One word-start check for all alternatives: most positions fail it at once, which keeps
 # the scan cheap (Python's re tries every alternative at every position that passes).
 PERIOD_RE = re.compile(
-    r"(?<![\w-])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
+    r"(?<![\w-])(?=[QqFfTtSsNnHhYyLlPpCcIiJjMmAaOoDd1-4'])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
 )
 
 

@@ -269,11 +269,14 @@ def _scale(text: str, t_start: int, h_end: int) -> float:
     return _SCALES[m[1].lower()] if m else 1.0
 
 
+_RULE_CHARS = str.maketrans({"|": " ", "•": " ", "_": " "})
+
+
 def _clean(label: str) -> str:
-    label = _SCALE.sub(" ", label)
-    label = _FOOTNOTE.sub(" ", label)  # "(a)", "(1)": footnote markers
-    label = _RULES.sub(" ", label)
-    return _WS.sub(" ", label).strip(" —-")
+    """A row label without scale notes, footnote markers and rules (str methods: this runs per row)."""
+    if "(" in label:
+        label = _FOOTNOTE.sub(" ", _SCALE.sub(" ", label))
+    return " ".join(label.translate(_RULE_CHARS).split()).strip(" —-")
 
 
 def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> None:
@@ -379,6 +382,8 @@ _SEG = re.compile(r"\b(?:(?P<isg>infrastructure solutions group|isg)|(?P<csg>cli
 
 def _enter_sections(label: str, state: _RowState) -> str:
     """Update the section state from "A: B: row" labels; return the row's own name."""
+    if ":" not in label:
+        return label.lower()
     parts = [p.strip() for p in label.split(":")]
     for p in parts[:-1]:
         low = p.lower()
