@@ -72,6 +72,7 @@ class _Bound:
     period: Period | None
     guidance: bool
     coordinated: bool = False
+    resolved: Resolved | None = None
 
 
 def sentence_figures(
@@ -82,13 +83,14 @@ def sentence_figures(
     ctx: DocContext,
     segment: str | None,
     guidance_section: bool,
-) -> list[Figure]:
-    """Figures stated in the sentence text[span[0]:span[1]]."""
+) -> list[tuple[Figure, Resolved | None]]:
+    """Figures stated in the sentence text[span[0]:span[1]], each with how its period was found
+    (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
     has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
-    out: list[Figure] = []
+    out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
     skip_next = False
     for i, q in enumerate(quantities):
@@ -109,9 +111,9 @@ def sentence_figures(
         b = _bind(text, s, q, phrases, bound, has_ai)
         if b is None:
             continue
-        fig = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
-        if fig is not None:
-            out.append(fig)
+        found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
+        if found is not None:
+            out.append(found)
     return out
 
 
@@ -206,12 +208,15 @@ def _comparison(text, sent_start, q, bound, periods, ctx):
     prev = next((b for b in reversed(bound) if b.unit == _UNIT_OF_KIND.get(q.kind)), None)
     if prev is None:
         return None
+    shift = None
     if vocab.YEAR_AGO_RE.match(after):
         tail = vocab.YEAR_AGO_RE.match(after)
         period = prev.period.year_ago() if prev.period else None
+        shift = "year_ago"
     elif vocab.QUARTER_AGO_RE.match(after):
         tail = vocab.QUARTER_AGO_RE.match(after)
         period = prev.period.previous() if prev.period else None
+        shift = "previous"
     else:
         pm = _attached_after(text, q.end, periods)
         if pm is None or pm.kind != "explicit":
@@ -220,16 +225,21 @@ def _comparison(text, sent_start, q, bound, periods, ctx):
             return False if _FROM_END.search(before) else None
         tail = None
         period = pm.period
-    if period is None or prev.guidance:
-        return False
+    pending = None
+    if period is None:
+        if shift is None or prev.resolved is None or not prev.resolved.open:
+            return False
+        # The figure it is compared with waits for the document's period; so does this one.
+        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=shift)
     start = before_cue_start(text, sent_start, q)
     end = q.end + (tail.end() if tail else 0)
     ev_end = end if tail else q.end
     return Figure(
-        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit, period=period.label,
+        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
+        period=period.label if period else None,
         evidence=text[start:ev_end].strip(), span=(start, ev_end), approx=q.approx,
         low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
-    )
+    ), pending
 
 
 def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
@@ -344,6 +354,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     if res.blocked:
         return None
     b.period = res.period
+    b.resolved = res
     b.metric = metric
     acc = _accounting(text, s, p)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
@@ -361,7 +372,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         high=q.high,
         accounting=acc,
         confidence=_confidence(q, p, res),
-    )
+    ), res
 
 
 def _segmented(text, sent_start, q, p, metric, segment) -> str:
@@ -404,17 +415,20 @@ def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -
     pm = _attached(text, sent_start, q, p, periods)
     if pm is None:
         pm = opening
+    open_quarter = None
     if pm is not None:
         res = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default,
                       calendar=ctx.calendar)
         if res.period is not None or res.blocked or pm.kind == "calendar":
             return res
+        if pm.kind == "quarter":
+            open_quarter = pm.quarter
     sole = _sole_period(sent_start, sent_end, periods, guidance, ctx)
     if sole is not None:
         return sole
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False)
-    return Resolved(None, False)
+    return Resolved(None, False, open=not guidance, open_quarter=open_quarter)
 
 
 def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:

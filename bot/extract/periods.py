@@ -185,6 +185,11 @@ class Resolved:
     period: Period | None
     explicit: bool  # named with its year, not inferred from the publication date
     blocked: bool = False  # a half-year, year-to-date or trailing figure: not ours
+    # Unknown, but the document's main period may fill it: nothing named it (quarter None),
+    # or only a bare quarter number that could not be placed (that number).
+    open: bool = False
+    open_quarter: int | None = None
+    shift: str | None = None  # a comparison still to place: "year_ago" or "previous" of that period
 
 
 def resolve(

@@ -116,8 +116,8 @@ def phrase_of(m: re.Match) -> Phrase:
 
 
 SEGMENT_RE = re.compile(
-    rf"{WB}(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)(?![A-Za-z])"
-    rf"|{WB}(?P<csg>Client\s+Solutions\s+Group|CSG)(?![A-Za-z])",
+    rf"{WB}(?P<isg>(?i:Infrastructure\s+Solutions\s+Group)|ISG)(?![A-Za-z])"
+    rf"|{WB}(?P<csg>(?i:Client\s+Solutions\s+Group)|CSG)(?![A-Za-z])",
 )
 
 # Which metric a generic phrase becomes inside a segment.
