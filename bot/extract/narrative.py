@@ -17,7 +17,7 @@ For each money or percent number of a sentence, in order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.extract import vocab
 from bot.extract.context import DocContext
@@ -93,6 +93,7 @@ def sentence_figures(
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
     skip_next = False
+    last_compared: int | None = None
     for i, q in enumerate(quantities):
         if skip_next:
             skip_next = False
@@ -103,15 +104,20 @@ def sentence_figures(
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
-        comp = _comparison(text, s, q, bound, periods, ctx)
-        if comp is not None:
+        appositive = last_compared is not None and bool(_OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
+        comp = _comparison(text, s, q, bound, periods, ctx, appositive)
+        if comp is not None and not isinstance(comp, _Prior):
+            last_compared = q.end
             if comp is not False:
                 out.append(comp)
             continue
+        last_compared = None
         b = _bind(text, s, q, phrases, bound, has_ai)
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
+        if found is not None and isinstance(comp, _Prior):
+            found = _as_comparative(found, comp, text)
         if found is not None:
             out.append(found)
     return out
@@ -166,9 +172,13 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
         return True
     clause = text[clause_start(text, sent_start, q.first) : q.first]
-    if vocab.ESTIMATE_RE.search(clause[-120:]):
+    if vocab.ESTIMATE_RE.search(clause[-120:]) or vocab.ESTIMATE_AFTER_RE.match(after):
         return True
-    return False
+    return bool(_VS_END.search(before) and _EXPECTED_AFTER.match(after))
+
+
+_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.I)
+_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.I)
 
 
 _MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.I)
@@ -199,47 +209,101 @@ def _stated_midpoint(text: str, q: Quantity, nxt: Quantity | None) -> float | No
 
 # --- 2. comparisons ---------------------------------------------------------------------------
 
-def _comparison(text, sent_start, q, bound, periods, ctx):
-    """A prior-period value: a Figure, False (a comparison we can't place: drop), or None."""
+@dataclass
+class _Prior:
+    """A number compared with: which earlier period it belongs to, relative or named."""
+
+    shift: str | None  # "year_ago" or "previous" of the figure it is compared with
+    period: Period | None  # named outright ("versus $22.9 billion in Q2 FY24")
+    tail_end: int  # end of the time phrase, for the evidence
+
+
+_OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.I)
+
+
+_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.I)
+
+
+def _prior(text, q, periods) -> _Prior | None:
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    if unit:
+        at = unit.end()  # "$1.58 per share, in the same quarter last year"
+    after = text[at : at + 60]
+    m = vocab.YEAR_AGO_RE.match(after)
+    if m:
+        return _Prior("year_ago", None, at + m.end())
+    m = vocab.QUARTER_AGO_RE.match(after)
+    if m:
+        return _Prior("previous", None, at + m.end())
+    pm = _attached_after(text, at, periods)
+    if pm is not None and pm.kind == "explicit":
+        return _Prior(None, pm.period, pm.end)
+    return None
+
+
+def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
+    """A prior-period value.
+
+    Returns None (not a comparison), False (a comparison we cannot place: dropped), a
+    `_Prior` (a comparison whose metric the binder must find: "Revenue increased 11% from
+    $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
+    the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
+    `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
+    """
     before = text[max(sent_start, q.first - 30) : q.first]
-    if not vocab.COMPARE_BEFORE_RE.search(before):
+    if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
         return None
-    after = text[q.end : q.end + 60]
-    prev = next((b for b in reversed(bound) if b.unit == _UNIT_OF_KIND.get(q.kind)), None)
+    prior = _prior(text, q, periods)
+    if prior is None:
+        # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
+        # a comparison with something else, read as a figure of its own.
+        return False if appositive or _FROM_END.search(before) else None
+    prev = next((b for b in reversed(bound) if b.unit == _unit_for_kind(q)), None)
     if prev is None:
-        return None
-    shift = None
-    if vocab.YEAR_AGO_RE.match(after):
-        tail = vocab.YEAR_AGO_RE.match(after)
-        period = prev.period.year_ago() if prev.period else None
-        shift = "year_ago"
-    elif vocab.QUARTER_AGO_RE.match(after):
-        tail = vocab.QUARTER_AGO_RE.match(after)
-        period = prev.period.previous() if prev.period else None
-        shift = "previous"
-    else:
-        pm = _attached_after(text, q.end, periods)
-        if pm is None or pm.kind != "explicit":
-            # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
-            # a comparison with something else, read as a figure of its own.
-            return False if _FROM_END.search(before) else None
-        tail = None
-        period = pm.period
+        return prior
     pending = None
+    period = prior.period or _shifted(prev.period, prior.shift)
     if period is None:
-        if shift is None or prev.resolved is None or not prev.resolved.open:
+        if prior.shift is None or prev.resolved is None or not prev.resolved.open:
             return False
         # The figure it is compared with waits for the document's period; so does this one.
-        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=shift)
-    start = before_cue_start(text, sent_start, q)
-    end = q.end + (tail.end() if tail else 0)
-    ev_end = end if tail else q.end
+        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
+    start = q.first if appositive else before_cue_start(text, sent_start, q)
     return Figure(
         metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
         period=period.label if period else None,
-        evidence=text[start:ev_end].strip(), span=(start, ev_end), approx=q.approx,
+        evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
         low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
     ), pending
+
+
+def _unit_for_kind(q: Quantity) -> str | None:
+    if q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
+        return "USD/share"
+    return _UNIT_OF_KIND.get(q.kind)
+
+
+def _shifted(p: Period | None, shift: str | None) -> Period | None:
+    if p is None or shift is None:
+        return None
+    return p.year_ago() if shift == "year_ago" else p.previous()
+
+
+def _as_comparative(found, prior: _Prior, text):
+    """A figure bound the usual way that states a prior period's value."""
+    fig, res = found
+    period = prior.period or _shifted(Period.parse(fig.period) if fig.period else None, prior.shift)
+    pending = None
+    if period is None:
+        if prior.shift is None or res is None or not res.open:
+            return None
+        pending = Resolved(None, False, open=True, open_quarter=res.open_quarter, shift=prior.shift)
+    start, end = fig.span[0], max(fig.span[1], prior.tail_end)
+    fig = replace(fig, period=period.label if period else None, comparative=True, basis="actual",
+                  evidence=text[start:end], span=(start, end),
+                  confidence=round(max(0.05, fig.confidence - 0.1), 2))
+    return fig, pending
 
 
 def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
@@ -356,7 +420,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     b.period = res.period
     b.resolved = res
     b.metric = metric
-    acc = _accounting(text, s, p)
+    acc = _accounting(text, s, p, q)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
     value = mid if mid is not None else q.value
     return Figure(
@@ -397,6 +461,10 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
 
 def _is_guidance(text, sent_start, q, p) -> bool:
     lo = clause_start(text, sent_start, q.first)
+    if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
+        # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
+        # a clause with no verb of its own continues the one before.
+        lo = clause_start(text, sent_start, lo - 6)
     window = text[lo : q.first]
     if p.start < lo:
         window = text[p.start : p.end] + " " + window
@@ -406,6 +474,14 @@ def _is_guidance(text, sent_start, q, p) -> bool:
     return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
 
 
+_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.I)
+_VERB = re.compile(
+    r"\b(?:is|was|were|are|has|had|have|reported|posted|booked|generated|delivered|shipped|ended|recorded|"
+    r"rose|fell|grew|climbed|declined|increased|decreased|reached|hit|totaled|came|stood|returned|raised|"
+    r"lowered|cut|narrowed|sees|expects|guides|forecasts)\b",
+    re.I,
+)
+_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.I)
 _GUIDANCE_AFTER = re.compile(
     r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.I
 )
@@ -515,10 +591,13 @@ def _opening_period(text, sent_start, periods) -> PeriodMention | None:
     return None
 
 
-def _accounting(text, sent_start, p) -> str | None:
+def _accounting(text, sent_start, p, q) -> str | None:
     if p.phrase.accounting:
         return p.phrase.accounting
-    window = text[max(sent_start, p.start - 25) : p.end]
+    if _ACC_AFTER.match(text, q.end, q.end + 20):
+        return "non_gaap"  # "Earnings per share: $2.59 adjusted"
+    lo = min(p.start, q.first) if p.phrase.post_only else p.start
+    window = text[max(sent_start, lo - 25) : p.end]
     cut = max(window.rfind(","), window.rfind(";"))
     if cut >= 0 and cut < len(window) - (p.end - p.start):
         window = window[cut + 1 :]

@@ -151,6 +151,13 @@ ESTIMATE_RE = re.compile(
     re.I,
 )
 
+# "…the $27.2 billion analysts had expected", "$2.47, the consensus": someone else's number.
+ESTIMATE_AFTER_RE = re.compile(
+    r"[\s,]*(?:that\s+|which\s+|as\s+)?(?:analysts?|Wall\s+Street|the\s+Street|consensus|LSEG|FactSet|"
+    r"expected\s+by|estimated\s+by|forecast\s+by)\b",
+    re.I,
+)
+
 # Words before a number that make it a change, not a level: "up 88%", "grew 69%".
 CHANGE_BEFORE_RE = re.compile(
     r"(?:\b(?:up|down|rose|rise|rising|fell|fall|falling|grew|grow|growing|growth|increased?|increasing|"
@@ -177,13 +184,13 @@ COMPARE_BEFORE_RE = re.compile(
     re.I,
 )
 YEAR_AGO_RE = re.compile(
-    r"\s*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
+    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
     r"(?:a\s+year\s+(?:earlier|ago)|last\s+year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
     r"[\s-]+(?:year(?:'s|’s)?|fiscal\s+year)?\s*(?:quarter|period|year)?|last\s+year|a\s+year\s+prior)",
     re.I,
 )
 QUARTER_AGO_RE = re.compile(
-    r"\s*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.I
+    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.I
 )
 
 # Things a number next to which is not a period figure: a trailing-twelve-month total.
