@@ -25,4 +25,5 @@ def test_news_document(doc):
     assert (missed, wrong) == ([], [])
     for p in got:
         lab = next(lab for lab in labels if matches(p, lab) or restates(p, lab))
-        assert (p["comparative"], p["accounting"], p["approx"]) == (lab["comparative"], lab["accounting"], lab["approx"])
+        assert (p["comparative"], p["accounting"], p["approx"], p["low"], p["high"]) == (
+            lab["comparative"], lab["accounting"], lab["approx"], lab["low"], lab["high"])

@@ -43,8 +43,9 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         if not is_heading and i < j:
             ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+            sctx = _year_section(ctx) if sections.full_year else ctx
             out.extend(
-                sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
+                sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
             )
         sections.after(text[s:e])
     figs = _fill_open_periods(out, default)
@@ -77,6 +78,15 @@ def _fill_open_periods(found: list[tuple[Figure, Resolved | None]], default: Per
             continue  # a prior-period value with no period to put it in
         out.append(f)
     return out
+
+
+def _year_section(ctx: DocContext) -> DocContext:
+    """Under a "Full-Year Summary" heading the text reports the year, not the quarter."""
+    if ctx.default is not None:
+        return replace(ctx, default=Period(ctx.default.year))
+    if ctx.published is not None:
+        return replace(ctx, default=Period(ctx.calendar.latest_ended_year(ctx.published)))
+    return ctx
 
 
 _HEAD = 2500

@@ -23,7 +23,7 @@ from bot.extract import vocab
 from bot.extract.context import DocContext
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved, resolve
-from bot.extract.sentences import CLAUSE_RE, clause_start
+from bot.extract.sentences import CLAUSE_RE, SUBJECT_CLAUSE_RE, clause_start
 from bot.figures import Figure
 from bot.fiscal import Period
 
@@ -451,7 +451,7 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clause_start(text, sent_start, min(p.start, q.first))
+        lo = clause_start(text, sent_start, min(p.start, q.first), SUBJECT_CLAUSE_RE)
         for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
             seg = "isg" if m["isg"] else "csg"
         if seg is None:
@@ -507,6 +507,12 @@ def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -
     return Resolved(None, False, open=not guidance, open_quarter=open_quarter)
 
 
+def _fits(period: Period, guidance: bool, ctx) -> bool:
+    """A result belongs to a period that has ended; guidance to one that has not."""
+    ended = ctx.calendar.bounds(period)[1] < ctx.published
+    return ended != guidance
+
+
 def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
     """One period named in the sentence covers its other figures ("$5.6B of orders during the
     quarter and shipped $8.2B"), unless the sentence also names a half-year or calendar year."""
@@ -519,7 +525,8 @@ def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
         r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
         # Guidance borrows only a year: a quarter named in the sentence is the result's quarter.
         if r.period is not None and not (guidance and r.period.quarter is not None):
-            found.add(r.period)
+            if ctx.published is None or _fits(r.period, guidance, ctx):
+                found.add(r.period)
     if len(found) == 1:
         return Resolved(found.pop(), False)
     return None

@@ -122,8 +122,43 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     raw = []
     for lo, hi in _gaps(len(text), skip or []):
         raw.extend(q for m in _QTY.finditer(text, lo, hi) if (q := _raw_or_bare(m)) is not None)
-    merged = _merge_ranges(text, raw)
+    merged = _plus_minus(text, _merge_ranges(text, raw))
     return [_hedged(text, q) for q in merged if q.kind != "bare"]
+
+
+# "$9.30, plus or minus $0.25", "$1.65, plus or minus 10 cents", "12% ± 1 point": a range.
+_PLUS_MINUS = re.compile(
+    r",?\s*(?:plus\s+or\s+minus|\+/-|±)\s*(?:(?P<usd>\$\s?\d+(?:\.\d+)?)(?:\s*(?P<scale>billion|million))?"
+    r"|(?P<cents>\d+)\s*cents|(?P<pts>\d+(?:\.\d+)?)\s*(?:%|percent|percentage\s+points?|points?))",
+    re.I,
+)
+
+
+def _plus_minus(text: str, qs: list[Quantity]) -> list[Quantity]:
+    out: list[Quantity] = []
+    skip_until = -1
+    for q in qs:
+        if q.start < skip_until:
+            continue
+        m = _PLUS_MINUS.match(text, q.end, q.end + 60) if q.low is None and q.kind in ("usd", "pct") else None
+        d = _spread(m, q) if m else None
+        if d is None:
+            out.append(q)
+            continue
+        out.append(replace(q, low=round(q.value - d, 6), high=round(q.value + d, 6), end=m.end()))
+        skip_until = m.end()
+    return out
+
+
+def _spread(m: re.Match, q: Quantity) -> float | None:
+    if q.kind == "usd" and m["usd"]:
+        d = float(m["usd"].lstrip("$ "))
+        return d * (_SCALES[m["scale"].lower()] if m["scale"] else (1.0 if q.scale == 1.0 else q.scale))
+    if q.kind == "usd" and m["cents"] and q.scale == 1.0:
+        return int(m["cents"]) / 100
+    if q.kind == "pct" and m["pts"]:
+        return float(m["pts"])
+    return None
 
 
 def _gaps(n: int, skip: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -65,15 +65,19 @@ def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
 
 # Where a hedge, a guidance word or an estimate stops applying inside a sentence.
 CLAUSE_RE = re.compile(
-    r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
+    r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\band\s+(?=(?:we|it|they|Dell|the\s+company)\b)|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
     r"against|after|before|despite)\b",
     re.I,
 )
 
 
-def clause_start(text: str, sent_start: int, at: int) -> int:
+# Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
+SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.I)
+
+
+def clause_start(text: str, sent_start: int, at: int, pattern: re.Pattern = CLAUSE_RE) -> int:
     """Start of the clause that contains offset `at` (sentence start if none)."""
     last = sent_start
-    for m in CLAUSE_RE.finditer(text, sent_start, at):
+    for m in pattern.finditer(text, max(sent_start, at - 300), at):
         last = m.end()
     return last
