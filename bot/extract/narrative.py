@@ -90,6 +90,10 @@ def sentence_figures(
     phrases = _phrases(text, s, e, quantities)
     has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
+    # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
+    # first quarter") name no period for the sentence's other figures.
+    taken = {pm.start for q in quantities if (pm := _compared_period(text, s, q, periods)) is not None}
+    used_by_results: set[int] = set()
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
     skip_next = False
@@ -115,7 +119,8 @@ def sentence_figures(
         b = _bind(text, s, q, phrases, bound, has_ai)
         if b is None:
             continue
-        found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
+        found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
+                        (taken, used_by_results))
         if found is not None and isinstance(comp, _Prior):
             found = _as_comparative(found, comp, text)
         if found is not None:
@@ -224,7 +229,7 @@ _OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.I)
 _PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.I)
 
 
-def _prior(text, q, periods) -> _Prior | None:
+def _prior(text, q, periods, ctx) -> _Prior | None:
     at = q.end
     unit = _PER_SHARE.match(text, at, at + 25)
     if unit:
@@ -237,9 +242,10 @@ def _prior(text, q, periods) -> _Prior | None:
     if m:
         return _Prior("previous", None, at + m.end())
     pm = _attached_after(text, at, periods)
-    if pm is not None and pm.kind == "explicit":
-        return _Prior(None, pm.period, pm.end)
-    return None
+    if pm is None or pm.kind in ("partial", "calendar"):
+        return None
+    r = resolve(pm, guidance=False, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
+    return _Prior(None, r.period, pm.end) if r.period is not None else None
 
 
 def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
@@ -254,7 +260,7 @@ def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
     before = text[max(sent_start, q.first - 30) : q.first]
     if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
         return None
-    prior = _prior(text, q, periods)
+    prior = _prior(text, q, periods, ctx)
     if prior is None:
         # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
         # a comparison with something else, read as a figure of its own.
@@ -276,6 +282,14 @@ def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
         evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
         low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
     ), pending
+
+
+def _compared_period(text, sent_start, q, periods) -> PeriodMention | None:
+    if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
+        return None
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    return _attached_after(text, unit.end() if unit else at, periods)
 
 
 def _unit_for_kind(q: Quantity) -> str | None:
@@ -401,7 +415,7 @@ def _coordinated(text, q, bound) -> _Bound | None:
 
 # --- 4. qualifying -------------------------------------------------------------------------------
 
-def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound):
+def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used):
     bound.append(b)
     if not b.metric:
         return None
@@ -409,11 +423,11 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     p = b.phrase
     if b.coordinated:
         metric, guidance = b.metric, b.guidance
-        res = _period(text, s, e, q, None, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
         metric = _segmented(text, s, q, p, b.metric, segment)
         guidance = guidance_section or _is_guidance(text, s, q, p)
-        res = _period(text, s, e, q, p, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
     if res.blocked:
         return None
@@ -487,8 +501,11 @@ _GUIDANCE_AFTER = re.compile(
 )
 
 
-def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -> Resolved:
+def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, used) -> Resolved:
+    taken, used_by_results = used
     pm = _attached(text, sent_start, q, p, periods)
+    if pm is not None and not guidance:
+        used_by_results.add(pm.start)
     if pm is None:
         pm = opening
     open_quarter = None
@@ -499,7 +516,8 @@ def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -
             return res
         if pm.kind == "quarter":
             open_quarter = pm.quarter
-    sole = _sole_period(sent_start, sent_end, periods, guidance, ctx)
+    exclude = taken | used_by_results if guidance else taken
+    sole = _sole_period(sent_start, sent_end, [pm for pm in periods if pm.start not in exclude], guidance, ctx)
     if sole is not None:
         return sole
     if not guidance and ctx.default is not None:
@@ -523,10 +541,8 @@ def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
         if pm.kind in ("partial", "calendar", "date"):
             return None
         r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
-        # Guidance borrows only a year: a quarter named in the sentence is the result's quarter.
-        if r.period is not None and not (guidance and r.period.quarter is not None):
-            if ctx.published is None or _fits(r.period, guidance, ctx):
-                found.add(r.period)
+        if r.period is not None and (ctx.published is None or _fits(r.period, guidance, ctx)):
+            found.add(r.period)
     if len(found) == 1:
         return Resolved(found.pop(), False)
     return None
@@ -604,7 +620,9 @@ def _accounting(text, sent_start, p, q) -> str | None:
     if _ACC_AFTER.match(text, q.end, q.end + 20):
         return "non_gaap"  # "Earnings per share: $2.59 adjusted"
     lo = min(p.start, q.first) if p.phrase.post_only else p.start
-    window = text[max(sent_start, lo - 25) : p.end]
+    lo = max(sent_start, lo - 25)
+    cut_at = max(text.rfind("$", lo, min(p.start, q.first)), text.rfind("%", lo, min(p.start, q.first)))
+    window = text[max(lo, cut_at + 1) : p.end]
     cut = max(window.rfind(","), window.rfind(";"))
     if cut >= 0 and cut < len(window) - (p.end - p.start):
         window = window[cut + 1 :]

@@ -123,7 +123,17 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     for lo, hi in _gaps(len(text), skip or []):
         raw.extend(q for m in _QTY.finditer(text, lo, hi) if (q := _raw_or_bare(m)) is not None)
     merged = _plus_minus(text, _merge_ranges(text, raw))
-    return [_hedged(text, q) for q in merged if q.kind != "bare"]
+    return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
+
+
+_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.I)
+
+
+def _signed(text: str, q: Quantity) -> Quantity:
+    """"negative $0.5 billion", "-$0.5 billion": a value below zero."""
+    if q.low is not None or not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
+        return q
+    return replace(q, value=-q.value)
 
 
 # "$9.30, plus or minus $0.25", "$1.65, plus or minus 10 cents", "12% ± 1 point": a range.

@@ -58,7 +58,7 @@ _PATTERNS = [
     ("q", rf"Q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])Q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
     ("fullyear", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
     ("nextyear", r"next\s+fiscal\s+year"),
-    ("thisq", r"(?:this|the\s+current|current|the)\s+quarter|in[\s-]quarter"),
+    ("thisq", r"(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))\s+quarter|in[\s-]quarter"),
     ("nextq", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
     # A bare date: a quarter if it is a fiscal quarter end ("as of August 1, 2025").
     ("date", _date_re("d")),

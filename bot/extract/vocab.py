@@ -92,7 +92,8 @@ _PHRASES: list[tuple[str, Phrase]] = [
     (r"free\s+cash\s+flows?|FCF", Phrase("free_cash_flow", "USD")),
     (r"(?:net\s+)?cash\s+(?:flows?\s+)?(?:from|provided\s+by|generated\s+(?:by|from))\s+"
      r"(?:operations|operating\s+activities)|operating\s+cash\s+flows?", Phrase("operating_cash_flow", "USD")),
-    (r"revenues?|top[\s-]line|net\s+sales", Phrase("revenue", "USD", generic=True)),
+    (r"(?:PC|consumer|commercial|client|hardware|software|services?)\s+sales", Phrase(None, None)),
+    (r"revenues?|top[\s-]line|(?:net\s+)?sales", Phrase("revenue", "USD", generic=True)),
     # Amounts that are not metrics: they consume the number next to them.
     (r"(?:non-?GAAP\s+|adjusted\s+)?(?:operating|net)\s+(?:income|profit|loss|expenses?|earnings)"
      r"|opex|operating\s+costs?", Phrase(None, None)),
@@ -171,7 +172,7 @@ CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
     r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
-    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
+    r"over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.I,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
