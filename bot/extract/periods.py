@@ -58,7 +58,7 @@ _PATTERNS = [
     ("q", rf"Q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])Q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
     ("fullyear", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
     ("nextyear", r"next\s+fiscal\s+year"),
-    ("thisq", r"(?:this|the\s+current|current|the)\s+quarter|in[\s-]quarter"),
+    ("thisq", r"(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))\s+quarter|in[\s-]quarter"),
     ("nextq", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
     # A bare date: a quarter if it is a fiscal quarter end ("as of August 1, 2025").
     ("date", _date_re("d")),
@@ -66,9 +66,14 @@ _PATTERNS = [
     ("calendar", r"(?:calendar(?:\s+year)?\s+|CY\s?'?)(?:(?:19|20)\d{2}|\d{2})|(?<![\w$.,])(?:19|20)\d{2}(?![\w%]|,\d|\.\d)"),
 ]
 
+# One word-start check for all alternatives: most positions fail it at once, which keeps
+# the scan cheap (Python's re tries every alternative at every position that passes).
 PERIOD_RE = re.compile(
-    "|".join(rf"(?P<{name}>(?<![\w-]){pat})" for name, pat in _PATTERNS), re.I
+    r"(?<![\w-])(?=[QqFfTtSsNnHhYyLlPpCcIiJjMmAaOoDd1-4'])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
 )
+
+
+_DASHES_SPACES = re.compile(r"[\s-]+")
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,16 @@ def _date(m: re.Match, k: str) -> date | None:
         return None
 
 
-def find_periods(text: str, calendar: FiscalCalendar) -> list[PeriodMention]:
+def find_periods(
+    text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
+) -> list[PeriodMention]:
+    """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
     out = []
-    for m in PERIOD_RE.finditer(text):
-        pm = _mention(m, calendar)
-        if pm is not None:
-            out.append(pm)
+    for lo, hi in windows if windows is not None else [(0, len(text))]:
+        for m in PERIOD_RE.finditer(text, lo, hi):
+            pm = _mention(m, calendar)
+            if pm is not None:
+                out.append(pm)
     return out
 
 
@@ -146,7 +155,7 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
 
 def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     d = _date(m, "e")
-    span = re.sub(r"[\s-]+", " ", m["span"].lower())
+    span = _DASHES_SPACES.sub(" ", m["span"].lower())
     if span in ("six months", "nine months"):
         return PeriodMention("partial", m.start(), m.end())
     if d is None:
@@ -176,6 +185,11 @@ class Resolved:
     period: Period | None
     explicit: bool  # named with its year, not inferred from the publication date
     blocked: bool = False  # a half-year, year-to-date or trailing figure: not ours
+    # Unknown, but the document's main period may fill it: nothing named it (quarter None),
+    # or only a bare quarter number that could not be placed (that number).
+    open: bool = False
+    open_quarter: int | None = None
+    shift: str | None = None  # a comparison still to place: "year_ago" or "previous" of that period
 
 
 def resolve(
