@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loopback import FeedServer, Reply, Request
+from tests.loopback import FeedServer, Reply, Request
 
 FIXTURES = Path(__file__).parent / "fixtures" / "edgar"
 CIK = 1571996

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from edgar_server import (
+from sqlmodel import select
+
+from bot import store
+from bot.edgar.backfill import Backfill, edgar_feeds
+from bot.edgar.client import RateLimiter
+from bot.edgar.source import EdgarSource
+from bot.pipeline import Pipeline
+from bot.store.tables import AlertRow, FeedState, ItemRow
+from tests.edgar_server import (
     EARNINGS_8K,
     EX991_PATH,
     FACTS_PATH,
@@ -17,14 +25,6 @@ from edgar_server import (
     serve_dell_data,
     serve_dell_www,
 )
-from sqlmodel import select
-
-from bot import store
-from bot.edgar.backfill import Backfill, edgar_feeds
-from bot.edgar.client import RateLimiter
-from bot.edgar.source import EdgarSource
-from bot.pipeline import Pipeline
-from bot.store.tables import AlertRow, FeedState, ItemRow
 
 RULES = """
 rules:

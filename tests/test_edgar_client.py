@@ -6,8 +6,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from edgar_server import EdgarServer
-from loopback import Reply
 
 from bot.config import Env, parse_config
 from bot.edgar.client import (
@@ -21,6 +19,8 @@ from bot.edgar.client import (
 )
 from bot.errors import FetchError, SourceError
 from bot.fetcher import Fetcher, make_client
+from tests.edgar_server import EdgarServer
+from tests.loopback import Reply
 
 UA = "Jane Trader jane@example.com"
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from edgar_server import (
+
+from tests.edgar_server import (
     EARNINGS_8K,
     EX991_PATH,
     PRESENTATION_PATH,

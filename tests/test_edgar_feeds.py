@@ -6,7 +6,6 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from edgar_server import FIXTURES, fixture
 
 from bot.edgar.feeds import (
     parse_atom,
@@ -18,6 +17,7 @@ from bot.edgar.feeds import (
     submission_pages,
 )
 from bot.errors import ParseError
+from tests.edgar_server import FIXTURES, fixture
 
 
 def test_real_apple_atom_feed() -> None:

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from edgar_server import (
+
+from bot import store
+from bot.edgar.client import RateLimiter
+from bot.edgar.source import EdgarSource
+from bot.pipeline import Pipeline, RssSource
+from tests.edgar_server import (
     BROWSE,
     EARNINGS_8K,
     EX991_PATH,
@@ -29,12 +34,7 @@ from edgar_server import (
     serve_dell_data,
     serve_dell_www,
 )
-from loopback import Reply
-
-from bot import store
-from bot.edgar.client import RateLimiter
-from bot.edgar.source import EdgarSource
-from bot.pipeline import Pipeline, RssSource
+from tests.loopback import Reply
 
 
 @dataclass

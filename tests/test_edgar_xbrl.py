@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from edgar_server import fixture
 
 from bot.edgar.xbrl import filing_figures, parse_companyfacts
 from bot.errors import ParseError
 from bot.fiscal import DELL, FiscalCalendar
+from tests.edgar_server import fixture
 
 FACTS = parse_companyfacts(fixture("companyfacts-CIK0001571996.json"))
 
