@@ -3,7 +3,10 @@
 Input: `data.sec.gov/api/xbrl/companyfacts/CIK##########.json`
 (`facts → us-gaap → Revenues → units → USD → [{start, end, val, accn, fy, fp, form,
 filed, frame}]`). Output: revenue, gross_margin (GrossProfit / revenue) and
-operating_margin (OperatingIncomeLoss / revenue), source `xbrl`, GAAP.
+operating_margin (OperatingIncomeLoss / revenue), source `xbrl`, GAAP. Margins are
+stated to 0.1 point, as filings and releases state them: 5,447 / 29,776 is 18.3, the
+release's own figure, so reconciliation sees agreement rather than a 0.01-point
+"correction".
 
 Periods are read from the facts' dates through the company's FiscalCalendar, not from
 `fy`/`fp`: in companyfacts those describe the *filing* (a 10-Q's prior-year comparative
@@ -165,7 +168,7 @@ def _period_figures(facts: CompanyFacts, accession: str, form: str, start: date,
         part = _pick(facts, concepts, start, end, accession)
         if part is not None and revenue.value:
             out.append(_figure(
-                metric, round(100 * part.value / revenue.value, 2), "%", label, comparative,
+                metric, round(100 * part.value / revenue.value, 1), "%", label, comparative,
                 f"XBRL us-gaap:{revenue.concept} {revenue.value:,.0f} / {part.concept} "
                 f"{part.value:,.0f} {where}"))
     return out
@@ -200,7 +203,7 @@ def _derived_q4(facts: CompanyFacts, accession: str, form: str, calendar: Fiscal
     for metric, key in (("gross_margin", "gp"), ("operating_margin", "oi")):
         if key in values:
             concept, value = values[key]
-            out.append(_figure(metric, round(100 * value / revenue, 2), "%", label, False,
+            out.append(_figure(metric, round(100 * value / revenue, 1), "%", label, False,
                                f"XBRL us-gaap:{rev_concept} {revenue:,.0f} / {concept} "
                                f"{value:,.0f} {where}"))
     return out
