@@ -74,21 +74,28 @@ def report_scores(scores: list[DocScore], verbose: bool) -> None:
 
 
 def five_kb_docs(corpus: Path, n: int) -> list[tuple[str, object]]:
-    """n documents of about 5 KB, cut at line ends from the corpus texts (with their dates)."""
+    """n documents of about 5 KB, cut at spaces from the corpus texts read one after another.
+
+    Each piece keeps the publication date of the text it starts in, so relative periods
+    resolve as they would in the pipeline.
+    """
     pieces = []
+    chunk, published = "", None
     for _, fields, body, _ in load(corpus):
-        chunk = ""
-        for line in body.splitlines(keepends=True):
-            while len(line) > DOC_SIZE:  # the flattened release is one 29 KB line
-                cut = line.rfind(" ", 0, DOC_SIZE) + 1 or DOC_SIZE
-                pieces.append((chunk + line[:cut], fields.get("published")))
-                chunk, line = "", line[cut:]
-            chunk += line
-            if len(chunk) >= DOC_SIZE:
-                pieces.append((chunk, fields.get("published")))
-                chunk = ""
-        if chunk.strip():
-            pieces.append((chunk, fields.get("published")))
+        if not chunk:
+            published = fields.get("published")
+        rest = body
+        while rest:
+            need = DOC_SIZE - len(chunk)
+            if len(rest) <= need:
+                chunk += rest
+                break
+            cut = rest.rfind(" ", 0, need) + 1 or need
+            pieces.append((chunk + rest[:cut], published))
+            chunk, rest, published = "", rest[cut:], fields.get("published")
+        chunk += "\n\n"
+    if chunk.strip():
+        pieces.append((chunk, published))
     return [pieces[i % len(pieces)] for i in range(n)]
 
 

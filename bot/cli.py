@@ -167,6 +167,54 @@ def run(env: Env, config_path: str | None, once: bool) -> None:
         f"{d.failed} failed, {d.retrying} retrying, {d.shown} printed", err=True)
 
 
+@cli.command()
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default feeds.yaml).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only filings filed on/after YYYY-MM-DD (default: all).")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME",
+              help="Only this EDGAR feed (repeatable; default: every enabled one).")
+@click.pass_obj
+def backfill(env: Env, config_path: str | None, since: datetime | None,
+             feed_names: tuple[str, ...]) -> None:
+    """Fill figure history from the EDGAR feeds' past filings (no alerts).
+
+    Walks each company's filings (8-K earnings releases, 10-Q/10-K XBRL facts) so that
+    change-vs-previous-period rules work from the first day. Stored filings are
+    skipped: it can be re-run. Needs edgar.user_agent or SEC_USER_AGENT.
+
+    \b
+    Example:
+      SEC_USER_AGENT="Jane Trader jane@example.com" marketbot backfill --since 2023-01-01
+    """
+    from bot.app import build_app
+    from bot.edgar.backfill import Backfill, edgar_feeds
+
+    config = _config(config_path)
+    app = build_app(config, env)
+    try:
+        try:
+            feeds = edgar_feeds(app, feed_names)
+        except KeyError as exc:
+            _fail(f"no EDGAR feed named {exc.args[0]!r} in the config", 2)
+        if not feeds:
+            _fail("no enabled EDGAR feed (kind: edgar) in the config", 2)
+        job = Backfill(app)
+        plan = job.plan(feeds, since.date() if since else None)
+        quiet = logging.getLogger("marketbot.pipeline")
+        if not log.isEnabledFor(logging.DEBUG):  # one "poll:" line per filing: the bar says it
+            quiet.setLevel(logging.WARNING)
+        with click.progressbar(length=len(plan), label="backfill", file=sys.stderr,
+                               show_pos=True) as bar:
+            report = job.run(plan, progress=bar.update)
+    finally:
+        logging.getLogger("marketbot.pipeline").setLevel(logging.NOTSET)
+        app.close()
+    for problem in report.problems:
+        click.echo(f"marketbot: backfill: {problem}", err=True)
+    click.echo(f"marketbot: backfill: {report.filings} filing(s), {report.new_items} new "
+               f"item(s), {report.figures} figure(s), {report.skipped} skipped", err=True)
+
+
 @cli.group("config")
 def config_group() -> None:
     """Work with the config file."""

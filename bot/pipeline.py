@@ -218,7 +218,9 @@ class Pipeline:
 
 def default_sources(app: App) -> dict[str, Source]:
     """The source for each feed kind."""
-    sources: dict[str, Source] = {"rss": RssSource(app)}
+    from bot.edgar.source import EdgarSource  # it imports Batch from here
+
+    sources: dict[str, Source] = {"rss": RssSource(app), "edgar": EdgarSource(app)}
     return sources
 
 

@@ -11,7 +11,7 @@ revenue, a "Guidance" heading makes its bullets guidance.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from bot.extract.periods import PeriodMention, resolve
@@ -74,6 +74,8 @@ _SEGMENT_TAIL = re.compile(
     r"(?:^|\s)(?:(?P<isg>Infrastructure\s+Solutions\s+Group\s*\(ISG\))|(?P<csg>Client\s+Solutions\s+Group\s*\(CSG\)))"
     r"\s*:?$"
 )
+_YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+year|annual)\b", re.I)
+_QUOTE = re.compile(r"^[\"“‘]|.*\b(?:said|says)\b")
 _GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.I)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
 _LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
@@ -85,7 +87,7 @@ class Sections:
 
     segment: str | None = None
     guidance: bool = False
-    seen: list[str] = field(default_factory=list)
+    full_year: bool = False  # under "Full-Year Summary": unqualified results are the year's
 
     def update(self, sentence: str) -> bool:
         """Read one sentence; return True when it was a heading (and holds no figure)."""
@@ -98,9 +100,13 @@ class Sections:
         if _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
             self.segment = None
             self.guidance = bool(_GUIDANCE_HEADING.search(s))
+            self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
             return True
-        if self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
-            self.segment = None  # prose after a segment's bullet list
+        if _QUOTE.match(s) or (not _LABEL_LINE.match(s) and len(s.split()) > 24):
+            self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
+            self.full_year = False
+        elif self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
+            self.segment = None
         return False
 
     def after(self, sentence: str) -> None:

@@ -9,16 +9,17 @@ couple of regex passes plus a little work per number.
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import replace
 from datetime import date
 
 from bot.extract import tables
 from bot.extract.context import DocContext, Sections, reporting_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import find_periods
+from bot.extract.periods import Resolved, find_periods
 from bot.extract.sentences import split
 from bot.figures import Figure
-from bot.fiscal import FiscalCalendar
+from bot.fiscal import FiscalCalendar, Period
 
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
@@ -27,14 +28,14 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
     skip = [(t.start, t.end) for t in found_tables]
-    quantities = [q for q in find_quantities(text) if not _inside(q.start, skip)]
+    quantities = find_quantities(text, skip)
     starts = [q.start for q in quantities]
     spans = split(text)
     # Period phrases matter only near a number or at the start of a sentence that has one.
     periods = find_periods(text, calendar, _windows(quantities, spans, starts))
     pstarts = [p.start for p in periods]
     sections = Sections()
-    out: list[Figure] = []
+    out: list[tuple[Figure, Resolved | None]] = []
     for s, e in spans:
         if _inside(s, skip) and _inside(e - 1, skip):
             continue
@@ -42,13 +43,50 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         if not is_heading and i < j:
             ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+            sctx = _year_section(ctx) if sections.full_year else ctx
             out.extend(
-                sentence_figures(text, (s, e), quantities[i:j], ps, ctx, sections.segment, sections.guidance)
+                sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
             )
         sections.after(text[s:e])
+    figs = _fill_open_periods(out, default)
     for t in found_tables:
-        out.extend(t.figures)
-    return dedupe(out)
+        figs.extend(t.figures)
+    return dedupe(figs)
+
+
+def _fill_open_periods(found: list[tuple[Figure, Resolved | None]], default: Period | None) -> list[Figure]:
+    """Give unplaced results the period the text is about.
+
+    A news story about a quarter states its headline figure with the quarter ("Revenue for
+    the fourth quarter rose 7% to $23.9 billion") and the rest without ("Gross margin was
+    24.3%"). When the text has no reporting-period statement, its first result placed in a
+    quarter stands for it. A bare "Q2" that could not be placed takes it only if it is Q2.
+    """
+    if default is None:
+        default = next(
+            (Period.parse(f.period) for f, r in found
+             if r is not None and f.basis == "actual" and f.period and "-Q" in f.period),
+            None,
+        )
+    out = []
+    for f, r in found:
+        if default is not None and r is not None and r.open and r.period is None:
+            if r.open_quarter is None or r.open_quarter == default.quarter:
+                p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
+                f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
+        if f.comparative and f.period is None:
+            continue  # a prior-period value with no period to put it in
+        out.append(f)
+    return out
+
+
+def _year_section(ctx: DocContext) -> DocContext:
+    """Under a "Full-Year Summary" heading the text reports the year, not the quarter."""
+    if ctx.default is not None:
+        return replace(ctx, default=Period(ctx.default.year))
+    if ctx.published is not None:
+        return replace(ctx, default=Period(ctx.calendar.latest_ended_year(ctx.published)))
+    return ctx
 
 
 _HEAD = 2500
@@ -88,7 +126,8 @@ def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    i = bisect_left(spans, (pos + 1,)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _close(a: Figure, b: Figure, rel: float) -> bool:
@@ -105,7 +144,10 @@ def dedupe(figs: list[Figure]) -> list[Figure]:
     the lede and the summary), often without repeating its period. A repeat of
     the same metric and basis at the same value (or the same value rounded, within
     5%) with no period of its own is the figure already stated, so it is dropped
-    rather than reported as a second figure with an unknown period.
+    rather than reported as a second figure with an unknown period; so is a prose
+    repeat in the same period at another rounding. The most confident statement is
+    kept. A table figure and a prose figure are both kept: "$1.0 billion" and 1,043
+    say the same thing at different precision, and the table's is the precise one.
     """
     out: list[Figure] = []
     for f in sorted(figs, key=lambda f: (f.period is None, -f.confidence, f.span[0])):
@@ -115,6 +157,9 @@ def dedupe(figs: list[Figure]) -> list[Figure]:
                 continue
             if g.period == f.period and _close(g, f, 0.0005) and g.comparative == f.comparative:
                 dup = True
+            elif (g.period == f.period and not f.table and not g.table and g.comparative == f.comparative
+                  and g.accounting == f.accounting and _close(g, f, 0.05)):
+                dup = True  # the same fact at another rounding ("$51 billion" in a headline)
             elif f.period is None and _close(g, f, 0.05):
                 dup = True
             if dup:

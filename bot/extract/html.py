@@ -24,6 +24,7 @@ _BLOCKS = frozenset(
 _DROP = ("script", "style", "head", "noscript", "template", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_DOCUMENT = re.compile(r"<html|<body|<!doctype", re.I)
 _JOIN_NEXT = frozenset({"$", "US$", "("})
 _JOIN_PREV = re.compile(r"^(?:%|\)|\)\s*%|pts?\.?|x)$")
 
@@ -62,7 +63,7 @@ def _parse(html: str):
     if not html or not html.strip():
         return None
     try:
-        if re.search(r"<html|<body|<!doctype", html[:2000], re.I):
+        if _DOCUMENT.search(html, 0, 2000):
             root = lxml_html.document_fromstring(html)
         else:
             # A fragment (a feed summary, a lone table): wrap it so every element has a parent.

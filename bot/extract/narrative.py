@@ -17,13 +17,13 @@ For each money or percent number of a sentence, in order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.extract import vocab
 from bot.extract.context import DocContext
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved, resolve
-from bot.extract.sentences import CLAUSE_RE, clause_start
+from bot.extract.sentences import CLAUSE_RE, SUBJECT_CLAUSE_RE, clause_start
 from bot.figures import Figure
 from bot.fiscal import Period
 
@@ -44,6 +44,8 @@ _PRE_BREAK = re.compile(
 )
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
 _MAX_PRE_WORDS = 9
+_FROM_END = re.compile(r"\bfrom\s*$", re.I)
+_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.I)
 _MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
@@ -70,6 +72,7 @@ class _Bound:
     period: Period | None
     guidance: bool
     coordinated: bool = False
+    resolved: Resolved | None = None
 
 
 def sentence_figures(
@@ -80,15 +83,21 @@ def sentence_figures(
     ctx: DocContext,
     segment: str | None,
     guidance_section: bool,
-) -> list[Figure]:
-    """Figures stated in the sentence text[span[0]:span[1]]."""
+) -> list[tuple[Figure, Resolved | None]]:
+    """Figures stated in the sentence text[span[0]:span[1]], each with how its period was found
+    (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
     has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
-    out: list[Figure] = []
+    # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
+    # first quarter") name no period for the sentence's other figures.
+    taken = {pm.start for q in quantities if (pm := _compared_period(text, s, q, periods)) is not None}
+    used_by_results: set[int] = set()
+    out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
     skip_next = False
+    last_compared: int | None = None
     for i, q in enumerate(quantities):
         if skip_next:
             skip_next = False
@@ -99,17 +108,23 @@ def sentence_figures(
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
-        comp = _comparison(text, s, q, bound, periods, ctx)
-        if comp is not None:
+        appositive = last_compared is not None and bool(_OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
+        comp = _comparison(text, s, q, bound, periods, ctx, appositive)
+        if comp is not None and not isinstance(comp, _Prior):
+            last_compared = q.end
             if comp is not False:
                 out.append(comp)
             continue
+        last_compared = None
         b = _bind(text, s, q, phrases, bound, has_ai)
         if b is None:
             continue
-        fig = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound)
-        if fig is not None:
-            out.append(fig)
+        found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
+                        (taken, used_by_results))
+        if found is not None and isinstance(comp, _Prior):
+            found = _as_comparative(found, comp, text)
+        if found is not None:
+            out.append(found)
     return out
 
 
@@ -162,9 +177,13 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
         return True
     clause = text[clause_start(text, sent_start, q.first) : q.first]
-    if vocab.ESTIMATE_RE.search(clause[-120:]):
+    if vocab.ESTIMATE_RE.search(clause[-120:]) or vocab.ESTIMATE_AFTER_RE.match(after):
         return True
-    return False
+    return bool(_VS_END.search(before) and _EXPECTED_AFTER.match(after))
+
+
+_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.I)
+_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.I)
 
 
 _MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.I)
@@ -195,39 +214,110 @@ def _stated_midpoint(text: str, q: Quantity, nxt: Quantity | None) -> float | No
 
 # --- 2. comparisons ---------------------------------------------------------------------------
 
-def _comparison(text, sent_start, q, bound, periods, ctx):
-    """A prior-period value: a Figure, False (a comparison we can't place: drop), or None."""
+@dataclass
+class _Prior:
+    """A number compared with: which earlier period it belongs to, relative or named."""
+
+    shift: str | None  # "year_ago" or "previous" of the figure it is compared with
+    period: Period | None  # named outright ("versus $22.9 billion in Q2 FY24")
+    tail_end: int  # end of the time phrase, for the evidence
+
+
+_OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.I)
+
+
+_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.I)
+
+
+def _prior(text, q, periods, ctx) -> _Prior | None:
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    if unit:
+        at = unit.end()  # "$1.58 per share, in the same quarter last year"
+    after = text[at : at + 60]
+    m = vocab.YEAR_AGO_RE.match(after)
+    if m:
+        return _Prior("year_ago", None, at + m.end())
+    m = vocab.QUARTER_AGO_RE.match(after)
+    if m:
+        return _Prior("previous", None, at + m.end())
+    pm = _attached_after(text, at, periods)
+    if pm is None or pm.kind in ("partial", "calendar"):
+        return None
+    r = resolve(pm, guidance=False, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
+    return _Prior(None, r.period, pm.end) if r.period is not None else None
+
+
+def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
+    """A prior-period value.
+
+    Returns None (not a comparison), False (a comparison we cannot place: dropped), a
+    `_Prior` (a comparison whose metric the binder must find: "Revenue increased 11% from
+    $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
+    the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
+    `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
+    """
     before = text[max(sent_start, q.first - 30) : q.first]
-    if not vocab.COMPARE_BEFORE_RE.search(before):
+    if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
         return None
-    after = text[q.end : q.end + 60]
-    prev = next((b for b in reversed(bound) if b.unit == _UNIT_OF_KIND.get(q.kind)), None)
+    prior = _prior(text, q, periods, ctx)
+    if prior is None:
+        # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
+        # a comparison with something else, read as a figure of its own.
+        return False if appositive or _FROM_END.search(before) else None
+    prev = next((b for b in reversed(bound) if b.unit == _unit_for_kind(q)), None)
     if prev is None:
-        return None
-    if vocab.YEAR_AGO_RE.match(after):
-        tail = vocab.YEAR_AGO_RE.match(after)
-        period = prev.period.year_ago() if prev.period else None
-    elif vocab.QUARTER_AGO_RE.match(after):
-        tail = vocab.QUARTER_AGO_RE.match(after)
-        period = prev.period.previous() if prev.period else None
-    else:
-        pm = _attached_after(text, q.end, periods)
-        if pm is None or pm.kind != "explicit":
-            # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
-            # a comparison with something else, read as a figure of its own.
-            return False if re.search(r"\bfrom\s*$", before, re.I) else None
-        tail = None
-        period = pm.period
-    if period is None or prev.guidance:
-        return False
-    start = before_cue_start(text, sent_start, q)
-    end = q.end + (tail.end() if tail else 0)
-    ev_end = end if tail else q.end
+        return prior
+    pending = None
+    period = prior.period or _shifted(prev.period, prior.shift)
+    if period is None:
+        if prior.shift is None or prev.resolved is None or not prev.resolved.open:
+            return False
+        # The figure it is compared with waits for the document's period; so does this one.
+        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
+    start = q.first if appositive else before_cue_start(text, sent_start, q)
     return Figure(
-        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit, period=period.label,
-        evidence=text[start:ev_end].strip(), span=(start, ev_end), approx=q.approx,
+        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
+        period=period.label if period else None,
+        evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
         low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
-    )
+    ), pending
+
+
+def _compared_period(text, sent_start, q, periods) -> PeriodMention | None:
+    if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
+        return None
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    return _attached_after(text, unit.end() if unit else at, periods)
+
+
+def _unit_for_kind(q: Quantity) -> str | None:
+    if q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
+        return "USD/share"
+    return _UNIT_OF_KIND.get(q.kind)
+
+
+def _shifted(p: Period | None, shift: str | None) -> Period | None:
+    if p is None or shift is None:
+        return None
+    return p.year_ago() if shift == "year_ago" else p.previous()
+
+
+def _as_comparative(found, prior: _Prior, text):
+    """A figure bound the usual way that states a prior period's value."""
+    fig, res = found
+    period = prior.period or _shifted(Period.parse(fig.period) if fig.period else None, prior.shift)
+    pending = None
+    if period is None:
+        if prior.shift is None or res is None or not res.open:
+            return None
+        pending = Resolved(None, False, open=True, open_quarter=res.open_quarter, shift=prior.shift)
+    start, end = fig.span[0], max(fig.span[1], prior.tail_end)
+    fig = replace(fig, period=period.label if period else None, comparative=True, basis="actual",
+                  evidence=text[start:end], span=(start, end),
+                  confidence=round(max(0.05, fig.confidence - 0.1), 2))
+    return fig, pending
 
 
 def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
@@ -319,13 +409,13 @@ def _coordinated(text, q, bound) -> _Bound | None:
     if not last.metric or _UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
     gap = _mask_periods(text[last.q.end : q.first])
-    gap = re.sub(r"\b(?:in|for|during|at)\s+(?=@P)", "", gap)
+    gap = _PREP_BEFORE_P.sub("", gap)
     return last if _COORD_GAP.fullmatch(gap) else None
 
 
 # --- 4. qualifying -------------------------------------------------------------------------------
 
-def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound):
+def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used):
     bound.append(b)
     if not b.metric:
         return None
@@ -333,17 +423,18 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     p = b.phrase
     if b.coordinated:
         metric, guidance = b.metric, b.guidance
-        res = _period(text, s, e, q, None, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
         metric = _segmented(text, s, q, p, b.metric, segment)
         guidance = guidance_section or _is_guidance(text, s, q, p)
-        res = _period(text, s, e, q, p, periods, opening, ctx, guidance)
+        res = _period(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
     if res.blocked:
         return None
     b.period = res.period
+    b.resolved = res
     b.metric = metric
-    acc = _accounting(text, s, p)
+    acc = _accounting(text, s, p, q)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
     value = mid if mid is not None else q.value
     return Figure(
@@ -359,7 +450,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         high=q.high,
         accounting=acc,
         confidence=_confidence(q, p, res),
-    )
+    ), res
 
 
 def _segmented(text, sent_start, q, p, metric, segment) -> str:
@@ -374,7 +465,7 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clause_start(text, sent_start, min(p.start, q.first))
+        lo = clause_start(text, sent_start, min(p.start, q.first), SUBJECT_CLAUSE_RE)
         for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
             seg = "isg" if m["isg"] else "csg"
         if seg is None:
@@ -384,6 +475,10 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
 
 def _is_guidance(text, sent_start, q, p) -> bool:
     lo = clause_start(text, sent_start, q.first)
+    if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
+        # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
+        # a clause with no verb of its own continues the one before.
+        lo = clause_start(text, sent_start, lo - 6)
     window = text[lo : q.first]
     if p.start < lo:
         window = text[p.start : p.end] + " " + window
@@ -393,26 +488,47 @@ def _is_guidance(text, sent_start, q, p) -> bool:
     return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
 
 
+_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.I)
+_VERB = re.compile(
+    r"\b(?:is|was|were|are|has|had|have|reported|posted|booked|generated|delivered|shipped|ended|recorded|"
+    r"rose|fell|grew|climbed|declined|increased|decreased|reached|hit|totaled|came|stood|returned|raised|"
+    r"lowered|cut|narrowed|sees|expects|guides|forecasts)\b",
+    re.I,
+)
+_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.I)
 _GUIDANCE_AFTER = re.compile(
     r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.I
 )
 
 
-def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance) -> Resolved:
+def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, used) -> Resolved:
+    taken, used_by_results = used
     pm = _attached(text, sent_start, q, p, periods)
+    if pm is not None and not guidance:
+        used_by_results.add(pm.start)
     if pm is None:
         pm = opening
+    open_quarter = None
     if pm is not None:
         res = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default,
                       calendar=ctx.calendar)
         if res.period is not None or res.blocked or pm.kind == "calendar":
             return res
-    sole = _sole_period(sent_start, sent_end, periods, guidance, ctx)
+        if pm.kind == "quarter":
+            open_quarter = pm.quarter
+    exclude = taken | used_by_results if guidance else taken
+    sole = _sole_period(sent_start, sent_end, [pm for pm in periods if pm.start not in exclude], guidance, ctx)
     if sole is not None:
         return sole
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False)
-    return Resolved(None, False)
+    return Resolved(None, False, open=not guidance, open_quarter=open_quarter)
+
+
+def _fits(period: Period, guidance: bool, ctx) -> bool:
+    """A result belongs to a period that has ended; guidance to one that has not."""
+    ended = ctx.calendar.bounds(period)[1] < ctx.published
+    return ended != guidance
 
 
 def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
@@ -425,8 +541,7 @@ def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
         if pm.kind in ("partial", "calendar", "date"):
             return None
         r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
-        # Guidance borrows only a year: a quarter named in the sentence is the result's quarter.
-        if r.period is not None and not (guidance and r.period.quarter is not None):
+        if r.period is not None and (ctx.published is None or _fits(r.period, guidance, ctx)):
             found.add(r.period)
     if len(found) == 1:
         return Resolved(found.pop(), False)
@@ -499,10 +614,15 @@ def _opening_period(text, sent_start, periods) -> PeriodMention | None:
     return None
 
 
-def _accounting(text, sent_start, p) -> str | None:
+def _accounting(text, sent_start, p, q) -> str | None:
     if p.phrase.accounting:
         return p.phrase.accounting
-    window = text[max(sent_start, p.start - 25) : p.end]
+    if _ACC_AFTER.match(text, q.end, q.end + 20):
+        return "non_gaap"  # "Earnings per share: $2.59 adjusted"
+    lo = min(p.start, q.first) if p.phrase.post_only else p.start
+    lo = max(sent_start, lo - 25)
+    cut_at = max(text.rfind("$", lo, min(p.start, q.first)), text.rfind("%", lo, min(p.start, q.first)))
+    window = text[max(lo, cut_at + 1) : p.end]
     cut = max(window.rfind(","), window.rfind(";"))
     if cut >= 0 and cut < len(window) - (p.end - p.start):
         window = window[cut + 1 :]

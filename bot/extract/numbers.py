@@ -117,11 +117,69 @@ def _raw(m: re.Match) -> Quantity | None:
     return Quantity(kind, round(value, 6), start, m.end(), scale=factor)
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """All quantities in `text`, ranges merged, hedges marked."""
-    raw = [q for m in _QTY.finditer(text) if (q := _raw_or_bare(m)) is not None]
-    merged = _merge_ranges(text, raw)
-    return [_hedged(text, q) for q in merged if q.kind != "bare"]
+def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
+    """All quantities in `text` outside the sorted, disjoint `skip` spans; ranges merged, hedges marked."""
+    raw = []
+    for lo, hi in _gaps(len(text), skip or []):
+        raw.extend(q for m in _QTY.finditer(text, lo, hi) if (q := _raw_or_bare(m)) is not None)
+    merged = _plus_minus(text, _merge_ranges(text, raw))
+    return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
+
+
+_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.I)
+
+
+def _signed(text: str, q: Quantity) -> Quantity:
+    """"negative $0.5 billion", "-$0.5 billion": a value below zero."""
+    if q.low is not None or not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
+        return q
+    return replace(q, value=-q.value)
+
+
+# "$9.30, plus or minus $0.25", "$1.65, plus or minus 10 cents", "12% ± 1 point": a range.
+_PLUS_MINUS = re.compile(
+    r",?\s*(?:plus\s+or\s+minus|\+/-|±)\s*(?:(?P<usd>\$\s?\d+(?:\.\d+)?)(?:\s*(?P<scale>billion|million))?"
+    r"|(?P<cents>\d+)\s*cents|(?P<pts>\d+(?:\.\d+)?)\s*(?:%|percent|percentage\s+points?|points?))",
+    re.I,
+)
+
+
+def _plus_minus(text: str, qs: list[Quantity]) -> list[Quantity]:
+    out: list[Quantity] = []
+    skip_until = -1
+    for q in qs:
+        if q.start < skip_until:
+            continue
+        m = _PLUS_MINUS.match(text, q.end, q.end + 60) if q.low is None and q.kind in ("usd", "pct") else None
+        d = _spread(m, q) if m else None
+        if d is None:
+            out.append(q)
+            continue
+        out.append(replace(q, low=round(q.value - d, 6), high=round(q.value + d, 6), end=m.end()))
+        skip_until = m.end()
+    return out
+
+
+def _spread(m: re.Match, q: Quantity) -> float | None:
+    if q.kind == "usd" and m["usd"]:
+        d = float(m["usd"].lstrip("$ "))
+        return d * (_SCALES[m["scale"].lower()] if m["scale"] else (1.0 if q.scale == 1.0 else q.scale))
+    if q.kind == "usd" and m["cents"] and q.scale == 1.0:
+        return int(m["cents"]) / 100
+    if q.kind == "pct" and m["pts"]:
+        return float(m["pts"])
+    return None
+
+
+def _gaps(n: int, skip: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for a, b in skip:
+        if a > pos:
+            out.append((pos, a))
+        pos = max(pos, b)
+    if pos < n:
+        out.append((pos, n))
+    return out
 
 
 def _raw_or_bare(m: re.Match) -> Quantity | None:

@@ -58,7 +58,7 @@ _PATTERNS = [
     ("q", rf"Q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])Q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
     ("fullyear", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
     ("nextyear", r"next\s+fiscal\s+year"),
-    ("thisq", r"(?:this|the\s+current|current|the)\s+quarter|in[\s-]quarter"),
+    ("thisq", r"(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))\s+quarter|in[\s-]quarter"),
     ("nextq", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
     # A bare date: a quarter if it is a fiscal quarter end ("as of August 1, 2025").
     ("date", _date_re("d")),
@@ -69,8 +69,11 @@ _PATTERNS = [
 # One word-start check for all alternatives: most positions fail it at once, which keeps
 # the scan cheap (Python's re tries every alternative at every position that passes).
 PERIOD_RE = re.compile(
-    r"(?<![\w-])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
+    r"(?<![\w-])(?=[QqFfTtSsNnHhYyLlPpCcIiJjMmAaOoDd1-4'])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
 )
+
+
+_DASHES_SPACES = re.compile(r"[\s-]+")
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
 
 def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     d = _date(m, "e")
-    span = re.sub(r"[\s-]+", " ", m["span"].lower())
+    span = _DASHES_SPACES.sub(" ", m["span"].lower())
     if span in ("six months", "nine months"):
         return PeriodMention("partial", m.start(), m.end())
     if d is None:
@@ -182,6 +185,11 @@ class Resolved:
     period: Period | None
     explicit: bool  # named with its year, not inferred from the publication date
     blocked: bool = False  # a half-year, year-to-date or trailing figure: not ours
+    # Unknown, but the document's main period may fill it: nothing named it (quarter None),
+    # or only a bare quarter number that could not be placed (that number).
+    open: bool = False
+    open_quarter: int | None = None
+    shift: str | None = None  # a comparison still to place: "year_ago" or "previous" of that period
 
 
 def resolve(

@@ -15,16 +15,15 @@ _ABBREV = re.compile(
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])$"
 )
 
+# Every alternative starts with a literal character, so the scan skips most positions fast.
 _BOUNDARY = re.compile(
     r"""
-      \n[ \t]*\n\s*                                  # a blank line
-    | \n(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(]))   # a line that starts a new item
-    | [ \t]*[•·▪◦●■][ \t]*                           # a bullet anywhere
-    | (?<=[.!?])["”’)]?[ \t]+(?=["“‘(]?[A-Z0-9$])    # end of a prose sentence
-    | (?<=[.!?]["”’])(?=[A-Z])                       # ."Next  (flattened quotes)
-    | (?<=[;])[ \t]+
-    | (?-i:(?:(?<=year)|(?<=%)|(?<=lion)|(?<=ally)|(?<=flat))(?=[A-Z][a-z]))  # glued bullets
-    | [ \t]*\|[ \t]*\n                               # pipe-table line ends
+      \n(?:[ \t]*\n\s*|(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(])))   # a blank line, or a line that starts an item
+    | [•·▪◦●■][ \t]*                                             # a bullet anywhere
+    | (?P<stop>[.!?])(?P<quote>["”’)]?)(?:[ \t]+(?=["“‘(]?[A-Z0-9$])|(?<=["”’])(?=[A-Z]))  # end of a sentence
+    | ;[ \t]+
+    | (?P<glue>year|%|lion|ally|flat)(?=[A-Z][a-z])               # glued bullets: "…yearRecord…"
+    | \|[ \t]*\n                                                 # pipe-table line ends
     """,
     re.X,
 )
@@ -36,27 +35,22 @@ def split(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, 
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _BOUNDARY.finditer(text, start, end):
-        if _prose_stop(m) and _is_abbrev(text, m.start()):
-            continue
-        _add(text, spans, pos, m.start())
+        if m["stop"]:
+            cut = m.start() + 1 + len(m["quote"])
+            if m["stop"] == "." and _is_abbrev(text, m.start() + 1):
+                continue
+        elif m["glue"]:
+            cut = m.end()
+        else:
+            cut = m.start()
+        _add(text, spans, pos, cut)
         pos = m.end()
     _add(text, spans, pos, end)
     return spans
 
 
-def _prose_stop(m: re.Match) -> bool:
-    g = m.group()
-    return "\n" not in g and not any(b in g for b in "•·▪◦●■|;")
-
-
 def _is_abbrev(text: str, at: int) -> bool:
-    """True when the boundary at `at` follows an abbreviation ("Inc. — diluted", "vs. $2B")."""
-    if at == 0 or text[at - 1] != ".":
-        # A quote or bracket may sit between the full stop and the space.
-        if at >= 2 and text[at - 1] in "\"”’)" and text[at - 2] == ".":
-            at -= 1
-        else:
-            return False
+    """True when the full stop before `at` ends an abbreviation ("Inc. — diluted", "vs. $2B")."""
     return bool(_ABBREV.search(text, max(0, at - 8), at - 1))
 
 
@@ -71,15 +65,19 @@ def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
 
 # Where a hedge, a guidance word or an estimate stops applying inside a sentence.
 CLAUSE_RE = re.compile(
-    r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
+    r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\band\s+(?=(?:we|it|they|Dell|the\s+company)\b)|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
     r"against|after|before|despite)\b",
     re.I,
 )
 
 
-def clause_start(text: str, sent_start: int, at: int) -> int:
+# Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
+SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.I)
+
+
+def clause_start(text: str, sent_start: int, at: int, pattern: re.Pattern = CLAUSE_RE) -> int:
     """Start of the clause that contains offset `at` (sentence start if none)."""
     last = sent_start
-    for m in CLAUSE_RE.finditer(text, sent_start, at):
+    for m in pattern.finditer(text, max(sent_start, at - 300), at):
         last = m.end()
     return last

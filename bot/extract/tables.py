@@ -41,6 +41,16 @@ _SCALE = re.compile(r"\(\s*(?:in|dollars\s+in)\s+(millions|thousands|billions)[^
 _SCALES = {"millions": 1e6, "thousands": 1e3, "billions": 1e9}
 _CELL = re.compile(r"(?<![\w.])(?:\$\s*)?(?:\(\s*-?\d[\d,]*(?:\.\d+)?\s*\)|-?\d[\d,]*(?:\.\d+)?)(?:\s*%)?(?![\w.]|,\d)|[—–](?=[\s|]*(?:[\d$(—–]|$))")
 _MAX_LABEL_WORDS = 14
+_ALPHA = re.compile(r"[A-Za-z]")
+_WS = re.compile(r"\s+")
+_DASHES_SPACES = re.compile(r"[\s-]+")
+_FOOTNOTE = re.compile(r"\((?:[a-z]|\d)\)")
+_RULES = re.compile(r"[|•_]+")
+_NON_GAAP = re.compile(r"(?:non-gaap|adjusted)\b")
+_ISG_TOTAL = re.compile(r"(?:total )?isg (?:net )?revenues?")
+_CSG_TOTAL = re.compile(r"(?:total )?csg (?:net )?revenues?")
+_PCT_OF_REVENUE = re.compile(r"(?:as a )?% of (?:total )?(?P<seg>isg |csg )?(?:net )?revenues?")
+_SEGMENT_WORD = re.compile(r"\b(?:isg|csg|segment)\b")
 _MAX_ROWS = 400
 
 
@@ -88,7 +98,7 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
         if m is None:
             break
         if m["g"]:
-            g = re.sub(r"[\s-]+", " ", m["g"].lower())
+            g = _DASHES_SPACES.sub(" ", m["g"].lower())
             items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
         elif m["m"]:
             items.append(("d", m))
@@ -233,7 +243,9 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
             label_start, cells = cells[-1].end(), []
             between = text[label_start : m.start()]
         if not cells:
-            if len(_clean(between).split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between) or rows > _MAX_ROWS:
+            if len(between) > 250 or rows > _MAX_ROWS:
+                break
+            if len(_clean(between).split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between):
                 break
         cells.append(m)
     else:
@@ -245,7 +257,7 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
 
 
 def _is_label(s: str) -> bool:
-    return bool(re.search(r"[A-Za-z]", s))
+    return _ALPHA.search(s) is not None
 
 
 def _counts(cols: list[Column]) -> tuple[int, int]:
@@ -257,11 +269,14 @@ def _scale(text: str, t_start: int, h_end: int) -> float:
     return _SCALES[m[1].lower()] if m else 1.0
 
 
+_RULE_CHARS = str.maketrans({"|": " ", "•": " ", "_": " "})
+
+
 def _clean(label: str) -> str:
-    label = _SCALE.sub(" ", label)
-    label = re.sub(r"\((?:[a-z]|\d)\)", " ", label)  # footnote markers
-    label = re.sub(r"[|•_]+", " ", label)
-    return re.sub(r"\s+", " ", label).strip(" —-")
+    """A row label without scale notes, footnote markers and rules (str methods: this runs per row)."""
+    if "(" in label:
+        label = _FOOTNOTE.sub(" ", _SCALE.sub(" ", label))
+    return " ".join(label.translate(_RULE_CHARS).split()).strip(" —-")
 
 
 def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> None:
@@ -367,6 +382,8 @@ _SEG = re.compile(r"\b(?:(?P<isg>infrastructure solutions group|isg)|(?P<csg>cli
 
 def _enter_sections(label: str, state: _RowState) -> str:
     """Update the section state from "A: B: row" labels; return the row's own name."""
+    if ":" not in label:
+        return label.lower()
     parts = [p.strip() for p in label.split(":")]
     for p in parts[:-1]:
         low = p.lower()
@@ -389,8 +406,8 @@ _OCF = ("cash flow from operations", "cash flows from operations", "cash provide
 
 
 def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | None]:
-    name = re.sub(r"\s+", " ", name.replace("—", " ").replace("–", " ")).strip()
-    acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", name) else None
+    name = _WS.sub(" ", name.replace("—", " ").replace("–", " ")).strip()
+    acc = "non_gaap" if _NON_GAAP.match(name) else None
     if pct:
         return _pct_metric(name, state)
     if "per share" in name or name.startswith("eps"):
@@ -404,9 +421,9 @@ def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | N
             return "servers_networking_revenue", None
         if name == "storage":
             return "storage_revenue", None
-    if re.fullmatch(r"(?:total )?isg (?:net )?revenues?", name):
+    if _ISG_TOTAL.fullmatch(name):
         return "isg_revenue", None
-    if re.fullmatch(r"(?:total )?csg (?:net )?revenues?", name):
+    if _CSG_TOTAL.fullmatch(name):
         return "csg_revenue", None
     if any(name.startswith(o) or name == "net " + o for o in _OCF):
         return "operating_cash_flow", None
@@ -419,15 +436,15 @@ def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | N
 
 def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
     prev = state.prev.lower()
-    m = re.fullmatch(r"(?:as a )?% of (?:total )?(?P<seg>isg |csg )?(?:net )?revenues?", name)
+    m = _PCT_OF_REVENUE.fullmatch(name)
     if m:
         seg = (m["seg"] or "").strip()
         if seg:
             return (f"{seg}_operating_margin", None) if "operating income" in prev else (None, None)
-        acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", prev) else None
+        acc = "non_gaap" if _NON_GAAP.match(prev) else None
         if prev.endswith("gross margin") and "adjust" not in prev:
             return "gross_margin", acc
-        if prev.endswith("operating income") and not re.search(r"\b(?:isg|csg|segment)\b", prev):
+        if prev.endswith("operating income") and not _SEGMENT_WORD.search(prev):
             return "operating_margin", acc
         return None, None
     if state.block == "pct" and state.segment is None:
@@ -436,8 +453,9 @@ def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
         if name in ("operating income", "operating margin"):
             return "operating_margin", None
         return None, None
-    acc = "non_gaap" if re.match(r"(?:non-gaap|adjusted)\b", name) else None
-    base = re.sub(r"^(?:non-gaap|adjusted) ", "", name)
+    ng = _NON_GAAP.match(name)
+    acc = "non_gaap" if ng else None
+    base = name[ng.end() :].strip() if ng else name
     if base in ("gross margin %", "gross margin percentage", "gross margin rate"):
         return "gross_margin", acc
     if base in ("operating margin", "operating margin %"):

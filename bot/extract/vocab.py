@@ -92,7 +92,8 @@ _PHRASES: list[tuple[str, Phrase]] = [
     (r"free\s+cash\s+flows?|FCF", Phrase("free_cash_flow", "USD")),
     (r"(?:net\s+)?cash\s+(?:flows?\s+)?(?:from|provided\s+by|generated\s+(?:by|from))\s+"
      r"(?:operations|operating\s+activities)|operating\s+cash\s+flows?", Phrase("operating_cash_flow", "USD")),
-    (r"revenues?|top[\s-]line|net\s+sales", Phrase("revenue", "USD", generic=True)),
+    (r"(?:PC|consumer|commercial|client|hardware|software|services?)\s+sales", Phrase(None, None)),
+    (r"revenues?|top[\s-]line|(?:net\s+)?sales", Phrase("revenue", "USD", generic=True)),
     # Amounts that are not metrics: they consume the number next to them.
     (r"(?:non-?GAAP\s+|adjusted\s+)?(?:operating|net)\s+(?:income|profit|loss|expenses?|earnings)"
      r"|opex|operating\s+costs?", Phrase(None, None)),
@@ -116,8 +117,8 @@ def phrase_of(m: re.Match) -> Phrase:
 
 
 SEGMENT_RE = re.compile(
-    rf"{WB}(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)(?![A-Za-z])"
-    rf"|{WB}(?P<csg>Client\s+Solutions\s+Group|CSG)(?![A-Za-z])",
+    rf"{WB}(?P<isg>(?i:Infrastructure\s+Solutions\s+Group)|ISG)(?![A-Za-z])"
+    rf"|{WB}(?P<csg>(?i:Client\s+Solutions\s+Group)|CSG)(?![A-Za-z])",
 )
 
 # Which metric a generic phrase becomes inside a segment.
@@ -151,6 +152,13 @@ ESTIMATE_RE = re.compile(
     re.I,
 )
 
+# "…the $27.2 billion analysts had expected", "$2.47, the consensus": someone else's number.
+ESTIMATE_AFTER_RE = re.compile(
+    r"[\s,]*(?:that\s+|which\s+|as\s+)?(?:analysts?|Wall\s+Street|the\s+Street|consensus|LSEG|FactSet|"
+    r"expected\s+by|estimated\s+by|forecast\s+by)\b",
+    re.I,
+)
+
 # Words before a number that make it a change, not a level: "up 88%", "grew 69%".
 CHANGE_BEFORE_RE = re.compile(
     r"(?:\b(?:up|down|rose|rise|rising|fell|fall|falling|grew|grow|growing|growth|increased?|increasing|"
@@ -164,7 +172,7 @@ CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
     r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
-    r"compared|over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
+    r"over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.I,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
@@ -177,13 +185,13 @@ COMPARE_BEFORE_RE = re.compile(
     re.I,
 )
 YEAR_AGO_RE = re.compile(
-    r"\s*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
+    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
     r"(?:a\s+year\s+(?:earlier|ago)|last\s+year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
     r"[\s-]+(?:year(?:'s|’s)?|fiscal\s+year)?\s*(?:quarter|period|year)?|last\s+year|a\s+year\s+prior)",
     re.I,
 )
 QUARTER_AGO_RE = re.compile(
-    r"\s*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.I
+    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.I
 )
 
 # Things a number next to which is not a period figure: a trailing-twelve-month total.
