@@ -42,7 +42,7 @@ from bot.fiscal import DELL, FiscalCalendar
 MAX_CHARS = 2_000_000
 MAX_HTML_CHARS = 8_000_000
 
-__all__ = ["extract", "extract_html", "html_text", "strip_html", "read_corpus_doc", "MAX_CHARS"]
+__all__ = ["MAX_CHARS", "extract", "extract_html", "html_text", "read_corpus_doc", "strip_html"]
 
 
 def extract(

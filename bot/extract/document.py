@@ -70,14 +70,19 @@ def _fill_open_periods(found: list[tuple[Figure, Resolved | None]], default: Per
         )
     out = []
     for f, r in found:
-        if default is not None and r is not None and r.open and r.period is None:
-            if r.open_quarter is None or r.open_quarter == default.quarter:
-                p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
-                f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
+        if _fits_open(r, default):
+            p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
+            f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
         if f.comparative and f.period is None:
             continue  # a prior-period value with no period to put it in
         out.append(f)
     return out
+
+
+def _fits_open(r: Resolved | None, default: Period | None) -> bool:
+    if default is None or r is None or not r.open or r.period is not None:
+        return False
+    return r.open_quarter is None or r.open_quarter == default.quarter
 
 
 def _year_section(ctx: DocContext) -> DocContext:

@@ -23,6 +23,7 @@ from bot.extract import vocab
 from bot.extract.context import DocContext
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved, resolve
+from bot.extract.phrases import find_phrases
 from bot.extract.sentences import CLAUSE_RE, SUBJECT_CLAUSE_RE, clause_start
 from bot.figures import Figure
 from bot.fiscal import Period
@@ -34,25 +35,25 @@ _UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
 _POST_GAP = re.compile(
     r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|Dell'?s|Dell’s|total|record|"
     r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|@P)\s+)*",
-    re.I,
+    re.IGNORECASE,
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
 _PRE_BREAK = re.compile(
     r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    re.I,
+    re.IGNORECASE,
 )
-_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
+_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
-_FROM_END = re.compile(r"\bfrom\s*$", re.I)
-_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.I)
-_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
+_FROM_END = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
+_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.IGNORECASE)
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
-    re.I,
+    re.IGNORECASE,
 )
-_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.I)
+_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -129,15 +130,17 @@ def sentence_figures(
 
 
 def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phrase]:
-    """Metric phrases near the sentence's numbers (scanning only there keeps the cost down)."""
+    """Metric phrases near the sentence's numbers (reading only there keeps the cost down)."""
     out: list[_Phrase] = []
-    last = s
     for lo, hi in _near(quantities, s, e):
-        for m in vocab.PHRASE_RE.finditer(text, max(lo, last), hi):
-            if m.end() >= hi and hi < e:
-                break  # may be cut by the window: the next window or pass sees it whole
-            out.append(_Phrase(m.start(), m.end(), vocab.phrase_of(m)))
-            last = m.end()
+        lo = text.rfind(" ", s, lo) + 1 or s  # whole words only
+        cut = text.find(" ", hi, e)
+        hi = e if cut < 0 else cut
+        for ps, pe, phrase in find_phrases(text, lo, hi):
+            if pe >= hi and hi < e:
+                break  # may be cut by the window's end
+            if not out or ps >= out[-1].end:
+                out.append(_Phrase(ps, pe, phrase))
     return out
 
 
@@ -164,29 +167,42 @@ def _has_ai(text: str, s: int, e: int) -> bool:
 # --- 1. numbers that are not figures -----------------------------------------------------------
 
 def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
+    # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
+    # its words.
     before = text[max(sent_start, q.first - 60) : q.first]
     after = text[q.end : q.end + 60]
-    if vocab.CHANGE_BEFORE_RE.search(before) and not vocab.LEVEL_BEFORE_RE.search(before):
+    if vocab.CHANGE_BEFORE_RE.search(before[-32:]) and not vocab.LEVEL_BEFORE_RE.search(before[-12:]):
         return True
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
         return True
     if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
         return True
-    if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
+    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
         return True
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
         return True
-    clause = text[clause_start(text, sent_start, q.first) : q.first]
-    if vocab.ESTIMATE_RE.search(clause[-120:]) or vocab.ESTIMATE_AFTER_RE.match(after):
+    clause = text[max(clause_start(text, sent_start, q.first), q.first - 120) : q.first]
+    if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
         return True
-    return bool(_VS_END.search(before) and _EXPECTED_AFTER.match(after))
+    if vocab.ESTIMATE_AFTER_RE.match(after):
+        return True
+    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
-_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.I)
-_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.I)
+_ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
+                   "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster")
 
 
-_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.I)
+def _may_cite_estimates(clause: str) -> bool:
+    low = clause.lower()
+    return any(h in low for h in _ESTIMATE_HINTS)
+
+
+_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.IGNORECASE)
+_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.IGNORECASE)
+
+
+_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.IGNORECASE)
 _NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
 
 
@@ -223,10 +239,10 @@ class _Prior:
     tail_end: int  # end of the time phrase, for the evidence
 
 
-_OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.I)
+_OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.IGNORECASE)
 
 
-_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.I)
+_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.IGNORECASE)
 
 
 def _prior(text, q, periods, ctx) -> _Prior | None:
@@ -376,7 +392,7 @@ def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
 _PERIODISH = re.compile(
     r"(?:(?:first|second|third|fourth)[\s-]+quarter|full[\s-]+year|Q[1-4]|FY\s?'?\d{2,4}|fiscal\s+(?:year\s+)?\d{2,4}|"
     r"this\s+quarter|the\s+quarter|(?:19|20)\d\d)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -488,16 +504,16 @@ def _is_guidance(text, sent_start, q, p) -> bool:
     return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
 
 
-_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.I)
+_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.IGNORECASE)
 _VERB = re.compile(
     r"\b(?:is|was|were|are|has|had|have|reported|posted|booked|generated|delivered|shipped|ended|recorded|"
     r"rose|fell|grew|climbed|declined|increased|decreased|reached|hit|totaled|came|stood|returned|raised|"
     r"lowered|cut|narrowed|sees|expects|guides|forecasts)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.I)
+_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.IGNORECASE)
 _GUIDANCE_AFTER = re.compile(
-    r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.I
+    r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.IGNORECASE
 )
 
 
@@ -573,12 +589,12 @@ def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
 _MODIFIERS = re.compile(
     r"(?:\s+|-|\s*(?:'s|’s)\s*)?(?:(?:record|GAAP|non-GAAP|adjusted|diluted|the|our|its|total|net|"
     r"reported|quarterly|AI|server)[\s,-]+)*",
-    re.I,
+    re.IGNORECASE,
 )
 _AFTER_GLUE = re.compile(
     r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through|throughout|across|within)\s+(?:the\s+|its\s+|our\s+)?)?"
     r"(?:(?:the\s+)?end\s+of\s+(?:the\s+|its\s+|our\s+)?)?$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -596,7 +612,7 @@ def _attached_after(text, at, periods) -> PeriodMention | None:
 
 
 _OPENING_GLUE = re.compile(
-    r"[\s\"“‘'(]*(?:(?:in|for|during|at|over|through|of|since)\s+)?(?:the\s+|its\s+|our\s+|dell's\s+)?$", re.I
+    r"[\s\"“‘'(]*(?:(?:in|for|during|at|over|through|of|since)\s+)?(?:the\s+|its\s+|our\s+|dell's\s+)?$", re.IGNORECASE
 )
 
 
@@ -607,10 +623,7 @@ def _opening_period(text, sent_start, periods) -> PeriodMention | None:
             continue
         if pm.start - sent_start > 30:
             return None
-        if _OPENING_GLUE.fullmatch(text[sent_start : pm.start]):
-            rest = text[pm.end : pm.end + 3]
-            return pm if not rest.lstrip().startswith(("revenue",)) else pm
-        return None
+        return pm if _OPENING_GLUE.fullmatch(text[sent_start : pm.start]) else None
     return None
 
 
@@ -668,4 +681,4 @@ def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
     return round(max(0.05, min(1.0, c)), 2)
 
 
-__all__ = ["sentence_figures", "CLAUSE_RE"]
+__all__ = ["CLAUSE_RE", "sentence_figures"]

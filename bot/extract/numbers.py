@@ -33,7 +33,7 @@ _QTY = re.compile(
     (?P<dollars>\s(?:U\.S\.\s|US\s)?dollars\b)?
     (?P<mult>\s?x\b)?
     """,
-    re.X | re.I,
+    re.VERBOSE | re.IGNORECASE,
 )
 
 _SCALES = {
@@ -48,19 +48,19 @@ _HEDGE_BEFORE = re.compile(
     r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
     r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
     r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 # ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
-_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.I)
+_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.IGNORECASE)
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
-_RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.I)
-_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.I)
+_RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.IGNORECASE)
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
     r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
     r"gained|dropped|by)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -126,7 +126,7 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
 
 
-_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.I)
+_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.IGNORECASE)
 
 
 def _signed(text: str, q: Quantity) -> Quantity:
@@ -140,7 +140,7 @@ def _signed(text: str, q: Quantity) -> Quantity:
 _PLUS_MINUS = re.compile(
     r",?\s*(?:plus\s+or\s+minus|\+/-|±)\s*(?:(?P<usd>\$\s?\d+(?:\.\d+)?)(?:\s*(?P<scale>billion|million))?"
     r"|(?P<cents>\d+)\s*cents|(?P<pts>\d+(?:\.\d+)?)\s*(?:%|percent|percentage\s+points?|points?))",
-    re.I,
+    re.IGNORECASE,
 )
 
 

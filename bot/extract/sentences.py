@@ -25,7 +25,7 @@ _BOUNDARY = re.compile(
     | (?P<glue>year|%|lion|ally|flat)(?=[A-Z][a-z])               # glued bullets: "…yearRecord…"
     | \|[ \t]*\n                                                 # pipe-table line ends
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -67,12 +67,12 @@ def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
 CLAUSE_RE = re.compile(
     r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\band\s+(?=(?:we|it|they|Dell|the\s+company)\b)|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
     r"against|after|before|despite)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
 # Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
-SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.I)
+SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.IGNORECASE)
 
 
 def clause_start(text: str, sent_start: int, at: int, pattern: re.Pattern = CLAUSE_RE) -> int:
