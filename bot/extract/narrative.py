@@ -343,7 +343,29 @@ def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
 
 # --- 3. binding ---------------------------------------------------------------------------------
 
+_OF_REVENUE = re.compile(r"\s+of\s+(?:total\s+|its\s+|the\s+)?(?:ISG\s+|CSG\s+|segment\s+)?(?:net\s+)?revenues?\b",
+                         re.I)
+
+
+def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
+    """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin."""
+    if q.kind != "pct" or not _OF_REVENUE.match(text, q.end, q.end + 40):
+        return None
+    for p in reversed(phrases):
+        if p.end <= q.first and q.first - p.end < 90:
+            return p if p.phrase.margin_of else None
+    return None
+
+
 def _bind(text, sent_start, q, phrases, bound, has_ai) -> _Bound | None:
+    margin = _margin_of_revenue(text, q, phrases)
+    if margin is not None:
+        metric = margin.phrase.margin_of
+        for p in phrases:  # the "revenue" after the percent is part of the figure
+            if p.start >= q.end and p.start - q.end < 40:
+                p.used = True
+                break
+        return _Bound(q, metric, "%", margin, None, False)
     post = _post_phrase(text, q, phrases, has_ai)
     if post is not None:
         return _bound(q, post)
@@ -381,7 +403,7 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
 
 def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
     nxt = next((p for p in phrases if p.start >= q.end), None)
-    if nxt is None or not _usable(nxt, has_ai):
+    if nxt is None or not _usable(nxt, has_ai) or nxt.phrase.pre_only:
         return None
     gap = _mask_periods(text[q.end : nxt.start])
     if len(gap) > 40 or not _POST_GAP.fullmatch(gap):
@@ -511,7 +533,8 @@ _VERB = re.compile(
     r"lowered|cut|narrowed|sees|expects|guides|forecasts)\b",
     re.IGNORECASE,
 )
-_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.IGNORECASE)
+_ACC_AFTER = re.compile(r"\s+(?:on\s+an?\s+)?(?:adjusted|non-GAAP)\b", re.IGNORECASE)
+_GAAP_AFTER = re.compile(r"\s+(?:on\s+an?\s+)?GAAP\s+basis\b", re.IGNORECASE)
 _GUIDANCE_AFTER = re.compile(
     r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.IGNORECASE
 )
@@ -631,7 +654,9 @@ def _accounting(text, sent_start, p, q) -> str | None:
     if p.phrase.accounting:
         return p.phrase.accounting
     if _ACC_AFTER.match(text, q.end, q.end + 20):
-        return "non_gaap"  # "Earnings per share: $2.59 adjusted"
+        return "non_gaap"  # "Earnings per share: $2.59 adjusted", "7.7% on a non-GAAP basis"
+    if _GAAP_AFTER.match(text, q.end, q.end + 25):
+        return "gaap"
     lo = min(p.start, q.first) if p.phrase.post_only else p.start
     lo = max(sent_start, lo - 25)
     cut_at = max(text.rfind("$", lo, min(p.start, q.first)), text.rfind("%", lo, min(p.start, q.first)))

@@ -38,6 +38,8 @@ _FISCAL = r"(?:fiscal(?:\s+year)?\s*|FY\s?)"
 _PATTERNS = [
     # "Q2 FY2026", "1QFY26", "Q3 of fiscal 2026"
     ("qfy", rf"(?:Q(?P<q1>[1-4])|(?P<q2>[1-4])Q)\s*(?:of\s+)?{_FISCAL}" + _YR.format("y1")),
+    # "fiscal Q1 2026", "fiscal first quarter of 2026": the year of a fiscal quarter
+    ("fqy", rf"fiscal\s+(?:Q(?P<q6>[1-4])|(?P<o4>{_ORDW})[\s-]+quarter)(?:\s+of)?,?\s+" + _YR.format("y5")),
     # "FY26 Q3", "fiscal 2026 second quarter"
     ("fyq", rf"{_FISCAL}" + _YR.format("y2") + rf"\s*(?:Q(?P<q3>[1-4])|(?P<o1>{_ORDW})[\s-]+quarter)"),
     # "first quarter fiscal 2026", "Third-quarter FY26", "second quarter of fiscal year 2026"
@@ -136,6 +138,8 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
         return PeriodMention("explicit", s, e, Period(_year(m["y1"]), _quarter(m, "q1", "q2")))
     if kind == "fyq":
         return PeriodMention("explicit", s, e, Period(_year(m["y2"]), _quarter(m, "q3", "o1")))
+    if kind == "fqy":
+        return PeriodMention("explicit", s, e, Period(_year(m["y5"]), _quarter(m, "q6", "o4")))
     if kind == "oqfy":
         return PeriodMention("explicit", s, e, Period(_year(m["y3"]), _quarter(m, "o2")))
     if kind == "fy":

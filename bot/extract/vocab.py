@@ -30,6 +30,8 @@ class Phrase:
     `weak`: wording that only implies the metric ("backlog", "AI servers").
     `needs_ai`: binds only in a sentence that talks about AI ("orders", "shipments").
     `post_only`: names a metric only right after the number ("$1.70 per share").
+    `margin_of`: the margin a percent "of revenue" after this amount states ("operating
+    income was $1.3 billion, or 5.4% of revenue" → operating_margin).
     """
 
     metric: str | None
@@ -39,6 +41,8 @@ class Phrase:
     needs_ai: bool = False
     post_only: bool = False
     accounting: str | None = None
+    margin_of: str | None = None
+    pre_only: bool = False  # names a metric only before its number ("ISG: $16.8B")
 
 
 SEGMENT_RE = re.compile(
