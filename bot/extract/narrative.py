@@ -344,7 +344,7 @@ def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
 # --- 3. binding ---------------------------------------------------------------------------------
 
 _OF_REVENUE = re.compile(r"\s+of\s+(?:total\s+|its\s+|the\s+)?(?:ISG\s+|CSG\s+|segment\s+)?(?:net\s+)?revenues?\b",
-                         re.I)
+                         re.IGNORECASE)
 
 
 def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
