@@ -321,8 +321,13 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
     table.end = cells[-1].end()
     if metric is None:
         return
-    periods = [col.period for col in targets if col.period is not None and not col.future]
-    latest = max(periods) if periods else None
+    # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
+    latest: dict[bool, Period] = {}
+    for col in targets:
+        p = col.period
+        if p is not None and not col.future:
+            key = p.quarter is None
+            latest[key] = max(latest[key], p) if key in latest else p
     start = _label_anchor(text, label_start, cells[0].start(), name)
     for i, (cell, col) in enumerate(zip(cells, targets)):
         if col.change or col.period is None:
@@ -339,7 +344,8 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
         table.figures.append(Figure(
             metric=metric, basis="guidance" if col.future else "actual", value=value, unit=unit,
             period=col.period.label, evidence=text[start:end], span=(start, end),
-            accounting=acc, comparative=bool(latest and not col.future and col.period < latest),
+            accounting=acc,
+            comparative=not col.future and col.period < latest.get(col.period.quarter is None, col.period),
             table=True, confidence=0.85 if piped else 0.75,
         ))
 
