@@ -24,7 +24,7 @@ from bot.extract.context import DocContext
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved, resolve
 from bot.extract.phrases import find_phrases
-from bot.extract.sentences import CLAUSE_RE, SUBJECT_CLAUSE_RE, clause_start
+from bot.extract.sentences import Clauses
 from bot.figures import Figure
 from bot.fiscal import Period
 
@@ -91,6 +91,7 @@ def sentence_figures(
     phrases = _phrases(text, s, e, quantities)
     has_ai = _has_ai(text, s, e)
     opening = _opening_period(text, s, periods)
+    clauses = Clauses(text, s, e)
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
     taken = {pm.start for q in quantities if (pm := _compared_period(text, s, q, periods)) is not None}
@@ -103,7 +104,7 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or _not_a_figure(text, s, q):
+        if q.kind == "bps" or _not_a_figure(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         mid = _stated_midpoint(text, q, nxt)
@@ -121,7 +122,7 @@ def sentence_figures(
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
-                        (taken, used_by_results))
+                        (taken, used_by_results), clauses)
         if found is not None and isinstance(comp, _Prior):
             found = _as_comparative(found, comp, text)
         if found is not None:
@@ -166,7 +167,7 @@ def _has_ai(text: str, s: int, e: int) -> bool:
 
 # --- 1. numbers that are not figures -----------------------------------------------------------
 
-def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
+def _not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
     # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
     # its words.
     before = text[max(sent_start, q.first - 60) : q.first]
@@ -181,7 +182,7 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
         return True
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
         return True
-    clause = text[max(clause_start(text, sent_start, q.first), q.first - 120) : q.first]
+    clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
     if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
         return True
     if vocab.ESTIMATE_AFTER_RE.match(after):
@@ -453,7 +454,8 @@ def _coordinated(text, q, bound) -> _Bound | None:
 
 # --- 4. qualifying -------------------------------------------------------------------------------
 
-def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used):
+def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used,
+            clauses):
     bound.append(b)
     if not b.metric:
         return None
@@ -463,8 +465,8 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         metric, guidance = b.metric, b.guidance
         res = _period(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
-        metric = _segmented(text, s, q, p, b.metric, segment)
-        guidance = guidance_section or _is_guidance(text, s, q, p)
+        metric = _segmented(text, s, q, p, b.metric, segment, clauses)
+        guidance = guidance_section or _is_guidance(text, s, q, p, clauses)
         res = _period(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
     if res.blocked:
@@ -491,7 +493,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     ), res
 
 
-def _segmented(text, sent_start, q, p, metric, segment) -> str:
+def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
     if not p.phrase.generic:
         return metric
     if _COMPANY_LEVEL.search(text, max(sent_start, p.start - 25), p.start):
@@ -503,7 +505,7 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clause_start(text, sent_start, min(p.start, q.first), SUBJECT_CLAUSE_RE)
+        lo = clauses.start_of(min(p.start, q.first), subject=True)
         for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
             seg = "isg" if m["isg"] else "csg"
         if seg is None:
@@ -511,12 +513,12 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
 
 
-def _is_guidance(text, sent_start, q, p) -> bool:
-    lo = clause_start(text, sent_start, q.first)
+def _is_guidance(text, sent_start, q, p, clauses) -> bool:
+    lo = clauses.start_of(q.first)
     if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
         # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
         # a clause with no verb of its own continues the one before.
-        lo = clause_start(text, sent_start, lo - 6)
+        lo = clauses.start_of(lo - 6)
     window = text[lo : q.first]
     if p.start < lo:
         window = text[p.start : p.end] + " " + window
@@ -706,4 +708,4 @@ def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
     return round(max(0.05, min(1.0, c)), 2)
 
 
-__all__ = ["CLAUSE_RE", "sentence_figures"]
+__all__ = ["sentence_figures"]

@@ -84,8 +84,13 @@ class Table:
     figures: list[Figure] = field(default_factory=list)
 
 
+_ENDED_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending")
+
+
 def find_tables(text: str, ctx) -> list[Table]:
     out: list[Table] = []
+    if not any(w in text for w in _ENDED_WORDS):
+        return out  # every table we can read has "… Ended"/"… Ending" columns
     pos = 0
     for m in _HEADER_START.finditer(text):
         if m.start() < pos:
