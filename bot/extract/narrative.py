@@ -104,7 +104,7 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or _not_a_figure(text, s, q, clauses):
+        if q.kind == "bps" or _not_a_figure(text, s, q, clauses) or _about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         mid = _stated_midpoint(text, q, nxt)
@@ -190,8 +190,38 @@ def _not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> 
     return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
+def _about_another_company(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
+    """"Nvidia, whose GPUs power Dell's servers, reported revenue of $41.1 billion": the
+    sentence's subject (its first company) or the company nearest before the number in its
+    clause is not Dell."""
+    if vocab.OTHER_COMPANY_RE.search(text, sent_start, q.first) is None:
+        return False
+    first = _first_company(text, sent_start, q.first)
+    if first is not None and first[1] == "other":
+        return True
+    lo = clauses.start_of(q.first)
+    last = None
+    for m in vocab.OTHER_COMPANY_RE.finditer(text, lo, q.first):
+        last = (m.start(), "other")
+    for m in vocab.DELL_RE.finditer(text, lo, q.first):
+        if last is None or m.start() > last[0]:
+            last = (m.start(), "dell")
+    return last is not None and last[1] == "other"
+
+
+def _first_company(text, lo, hi):
+    o = vocab.OTHER_COMPANY_RE.search(text, lo, hi)
+    d = vocab.DELL_RE.search(text, lo, hi)
+    if o is None and d is None:
+        return None
+    if d is None or (o is not None and o.start() < d.start()):
+        return (o.start(), "other")
+    return (d.start(), "dell")
+
+
 _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
-                   "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster")
+                   "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster",
+                   "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
 
 
 def _may_cite_estimates(clause: str) -> bool:

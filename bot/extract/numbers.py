@@ -114,7 +114,8 @@ def _raw(m: re.Match) -> Quantity | None:
         value *= _SCALES[scale]
     start = m.start("cur") if m["cur"] else m.start("num")
     factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
-    return Quantity(kind, round(value, 6), start, m.end(), scale=factor)
+    value = float(round(value)) if factor >= 1e3 else round(value, 6)  # 8.2 × 1e9 is 8199999999.999999
+    return Quantity(kind, value, start, m.end(), scale=factor)
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
@@ -224,6 +225,7 @@ def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
     if not (0 < lo.value < hi.value <= lo.value * 3):
         return None  # "2 to 3" is a range, "5 to 20,000" is two unrelated numbers
     mid = (lo.value + hi.value) / 2
+    mid = float(round(mid)) if hi.scale >= 1e3 else round(mid, 6)
     return Quantity(hi.kind, mid, a.start, b.end, low=lo.value, high=hi.value,
                     scale=max(lo.scale, hi.scale))
 
@@ -231,13 +233,17 @@ def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
 def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
     """Give the first half of a range the unit and scale written on the second."""
     if a.kind == "bare" and b.kind != "bare":
-        a = replace(a, kind=b.kind, value=a.value * b.scale, scale=b.scale)
+        a = replace(a, kind=b.kind, value=_scaled(a.value, b.scale), scale=b.scale)
     elif a.kind == "usd" and a.scale == 1.0 and b.scale > 1.0 and b.kind in ("usd", "num"):
-        a = replace(a, value=a.value * b.scale, scale=b.scale)
+        a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
         b = replace(b, kind="usd")
     elif a.kind == "usd" and b.kind == "bare":
         b = replace(b, kind="usd")
     return a, b
+
+
+def _scaled(v: float, scale: float) -> float:
+    return float(round(v * scale)) if scale >= 1e3 else round(v * scale, 6)
 
 
 def _hedged(text: str, q: Quantity) -> Quantity:

@@ -30,6 +30,7 @@ _SPECS: list[tuple[str, Phrase]] = [
     (f"combined? isg|csg and isg|csg net? {_REV}", _NONE),
     (("recurring|deferred|commercial|commercial_client|consumer|service|services|product|products|"
       "subscription|software|pc|client|segment|reportable_segment|other|ai_pc|annual_recurring|non_ai|"
+      "data_center|datacenter|cloud|networking|gaming|automotive|"
       f"traditional_server|core net? {_REV}"), _NONE),
     (f"{_REV} growth|run_rate|per_employee|mix|share", _NONE),
     ("remaining performance obligation|obligations", _NONE),

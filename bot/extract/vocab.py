@@ -73,9 +73,23 @@ GUIDANCE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Another company's figure: a sentence or clause about a peer, a supplier or a bank.
+# (Dell is the subject of every metric; "the company", "we" and "its" are read as Dell.)
+OTHER_COMPANY_RE = re.compile(
+    r"\b(?:Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
+    r"Cisco|IBM|NetApp|Pure\s+Storage|AMD|Intel|Microsoft|Apple|Oracle|CoreWeave|Broadcom|Arista|Micron|"
+    r"Nutanix|Inspur|Foxconn|Quanta|Wistron|Amazon|AWS|Alphabet|Google|Meta|xAI|OpenAI|Samsung|SK\s+Hynix|"
+    r"Morgan\s+Stanley|Goldman(?:\s+Sachs)?|JPMorgan|J\.P\.\s+Morgan|Bank\s+of\s+America|BofA|Citi(?:group)?|"
+    r"Barclays|UBS|Evercore|Bernstein|Wells\s+Fargo|Jefferies|Raymond\s+James|Wedbush|Melius|Mizuho|"
+    r"TD\s+Cowen|Loop\s+Capital|KeyBanc|Piper\s+Sandler|Deutsche\s+Bank|Baird|Citigroup|Morningstar|"
+    r"IDC|Gartner)\b"
+)
+DELL_RE = re.compile(r"\b(?:Dell|DELL|the\s+company|The\s+company|[Ww]e|[Oo]ur)\b")
+
 # Someone else's number: analysts, consensus, the market.
 ESTIMATE_RE = re.compile(
     r"\b(?:analysts?|consensus|Wall\s+Street|street\s+estimates?|estimates?|polled|LSEG|FactSet|"
+    r"price\s+target|upgraded?|downgraded?|overweight|outperform|(?:buy|sell|hold)\s+rating|"
     r"Zacks|Visible\s+Alpha|Refinitiv|S&P\s+Global|Bloomberg\s+(?:consensus|estimates)|"
     r"had\s+expected|were\s+expecting|predicted|predicts|forecasters?)\b",
     re.IGNORECASE,
