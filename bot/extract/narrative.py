@@ -593,7 +593,7 @@ def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, u
         return sole
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False)
-    return Resolved(None, False, open=not guidance, open_quarter=open_quarter)
+    return Resolved(None, False, open=True, open_quarter=open_quarter, shift="guidance" if guidance else None)
 
 
 def _fits(period: Period, guidance: bool, ctx) -> bool:

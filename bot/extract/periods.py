@@ -193,7 +193,9 @@ class Resolved:
     # or only a bare quarter number that could not be placed (that number).
     open: bool = False
     open_quarter: int | None = None
-    shift: str | None = None  # a comparison still to place: "year_ago" or "previous" of that period
+    # How to place it: "year_ago"/"previous" of the text's period (a comparison), "guidance"
+    # (an expectation: the fiscal year under way, or the next quarter with that number).
+    shift: str | None = None
 
 
 def resolve(
