@@ -28,8 +28,10 @@ How a text is read (one module each):
 - sentences: sentence and clause boundaries, as offsets;
 - context: the period a results text reports, and headings (segment, guidance,
   full-year) that scope the lines below them;
-- narrative: binding each number of a sentence to its metric, basis, period,
-  accounting and segment;
+- narrative: binding each number of a sentence to its metric, basis, accounting
+  and segment; filters: numbers that are not figures (changes, traps, estimates,
+  other companies); comparisons: prior-period values; placement: which period
+  phrase of a sentence a figure belongs to;
 - tables: tables in text (pipe rows, HTML rows, flattened dumps) read by column;
 - html: HTML → text; corpus: the corpus document format;
 - document: one pass over a text, then filling unplaced periods and deduplication;
