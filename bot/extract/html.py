@@ -24,7 +24,7 @@ _DROP = ("script", "style", "head", "noscript", "template", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 _DOCUMENT = re.compile(r"<html|<body|<!doctype", re.IGNORECASE)
-_JOIN_NEXT = frozenset({"$", "US$", "("})
+_JOIN_NEXT = frozenset({"$", "US$", "(", "•", "·", "▪", "◦", "●"})
 _JOIN_PREV = re.compile(r"^(?:%|\)|\)\s*%|pts?\.?|x)$")
 
 
