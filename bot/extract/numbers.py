@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 # Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
 # glued together when a page is flattened) still ends the amount at "billion".
@@ -85,8 +86,9 @@ class Quantity:
     scale: float = 1.0
     hedge_start: int | None = None
 
-    @property
+    @cached_property
     def first(self) -> int:
+        """Where the figure's words begin: its leading hedge, or the number."""
         return self.hedge_start if self.hedge_start is not None else self.start
 
 
