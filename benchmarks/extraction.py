@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.extract import extract, read_corpus_doc  # noqa: E402
-from bot.extract.score import DocScore, combine, score_doc  # noqa: E402
+from bot.extract import extract, read_corpus_doc
+from bot.extract.score import DocScore, combine, score_doc
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
 DOC_SIZE = 5_000

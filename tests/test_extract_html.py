@@ -88,3 +88,16 @@ def test_feed_summary_snippet_yields_its_figure():
     snippet = "<p>Dell Technologies reported <b>Q2 FY26</b> revenue of <span>$29.8&nbsp;billion</span>.</p>"
     (f,) = extract(snippet, html=True)
     assert (f.metric, f.value, f.period) == ("revenue", 29.8e9, "FY2026-Q2")
+
+
+def test_bullets_laid_out_as_tables_read_as_bullets():
+    # EDGAR exhibits often set a bullet list as a two-column table: "•" | text.
+    html = (
+        "<html><body><p>Dell Technologies announces financial results for its fiscal 2026 second quarter.</p>"
+        "<p><b>Client Solutions Group (CSG)</b></p>"
+        "<table><tr><td>&#8226;</td><td>Revenue: $12.5 billion, up 1% year over year</td></tr></table>"
+        "</body></html>"
+    )
+    text, figs = extract_html(html, published=date(2025, 8, 28))
+    assert "• Revenue: $12.5 billion" in text
+    assert [(f.metric, f.value, f.period) for f in figs] == [("csg_revenue", 12.5e9, "FY2026-Q2")]

@@ -33,6 +33,11 @@ CASES = [
     ("$15 billion plus", "usd", 15e9, None, None, True),
     ("$15B+", "usd", 15e9, None, None, True),
     ("approximately $0.3 billion", "usd", 0.3e9, None, None, True),
+    ("$9.30, plus or minus $0.25", "usd", 9.30, 9.05, 9.55, False),
+    ("$1.65, plus or minus 10 cents", "usd", 1.65, 1.55, 1.75, False),
+    ("$103 billion, plus or minus $2 billion", "usd", 103e9, 101e9, 105e9, False),
+    ("negative $0.5 billion", "usd", -0.5e9, None, None, False),
+    ("-$0.2 billion", "usd", -0.2e9, None, None, False),
 ]
 
 
@@ -41,7 +46,9 @@ def test_number_forms(text, kind, value, low, high, approx):
     (q,) = find_quantities(text)
     assert (q.kind, q.low, q.high, q.approx) == (kind, low, high, approx)
     assert q.value == pytest.approx(value)
-    assert text[q.first : q.end].strip() == text.strip().removeprefix("between ")
+    assert text[q.first : q.end].strip() == text.strip().removeprefix("between ").removeprefix(
+        "negative "
+    ).removeprefix("-")
 
 
 @pytest.mark.parametrize(

@@ -52,3 +52,27 @@ def test_read_corpus_doc():
     assert body == "Body line: one\n---\nmore"
     assert read_corpus_doc("published: unknown\n---\nx")[0]["published"] is None
     assert read_corpus_doc("no header here") == ({}, "no header here")
+
+
+def test_random_cuts_and_shuffles_of_real_texts_never_raise():
+    """Slices, word shuffles and calendars the code did not plan for, through the unguarded path."""
+    from pathlib import Path
+
+    from bot.extract.document import figures_of
+    from bot.fiscal import DELL, FiscalCalendar
+
+    root = Path(__file__).parent / "fixtures"
+    texts = [read_corpus_doc(p.read_text())[1] for p in sorted((root / "corpus" / "docs").glob("*.txt"))]
+    cals = [DELL, FiscalCalendar(9, "last_weekday", 5), FiscalCalendar(6, "month_end")]
+    rng = random.Random(11)
+    for _ in range(300):
+        t = rng.choice(texts)
+        a = rng.randrange(len(t))
+        s = t[a : a + rng.randrange(1, 4000)]
+        if rng.random() < 0.3:
+            words = s.split(" ")
+            rng.shuffle(words)
+            s = " ".join(words)
+        pub = rng.choice([None, date(2025, 8, 28), date(2023, 2, 3)])
+        for f in figures_of(s, pub, rng.choice(cals)):
+            assert s[f.span[0] : f.span[1]] == f.evidence

@@ -3,7 +3,8 @@
 from datetime import date
 
 from bot.extract import extract
-from bot.fiscal import FiscalCalendar
+from bot.extract.document import figures_of
+from bot.fiscal import DELL, FiscalCalendar
 
 PIPE_NO_YEARS = """Second Quarter Fiscal 2024 Financial Results
 | Three Months Ended | | Six Months Ended |
@@ -96,4 +97,34 @@ def test_another_companys_calendar():
     assert _keys(figs) == [
         ("revenue", "FY2024-Q1", 119575e6, True, True),
         ("revenue", "FY2025-Q1", 124300e6, False, True),
+    ]
+
+
+def test_quarter_and_year_columns_side_by_side():
+    # A Q4 release: "Twelve Months Ended" columns are fiscal years, each compared within its kind.
+    text = (
+        "Three Months Ended Twelve Months Ended January 31, 2025 February 2, 2024 Change January 31, 2025 "
+        "February 2, 2024 Change (in millions, except per share amounts and percentages; unaudited) "
+        "Net revenue $ 23,931 $ 22,318 7% $ 95,567 $ 88,425 8% "
+        "Percentage of Total Net Revenue: Gross margin 22.2 % 23.8 % 22.2 % 23.6 %"
+    )
+    figs = figures_of(text, date(2025, 2, 27), DELL)
+    assert _keys(figs) == [
+        ("gross_margin", "FY2024", 23.6, True, True),
+        ("gross_margin", "FY2024-Q4", 23.8, True, True),
+        ("gross_margin", "FY2025", 22.2, False, True),
+        ("gross_margin", "FY2025-Q4", 22.2, False, True),
+        ("revenue", "FY2024", 88425e6, True, True),
+        ("revenue", "FY2024-Q4", 22318e6, True, True),
+        ("revenue", "FY2025", 95567e6, False, True),
+        ("revenue", "FY2025-Q4", 23931e6, False, True),
+    ]
+
+
+def test_53_week_year_end_column():
+    text = "Three Months Ended | February 3, 2023 | January 28, 2022\n(in millions)\nNet revenue | $ 25,039 | $ 27,997\n"
+    figs = figures_of(text, date(2023, 3, 2), DELL)
+    assert _keys(figs) == [
+        ("revenue", "FY2022-Q4", 27997e6, True, True),
+        ("revenue", "FY2023-Q4", 25039e6, False, True),
     ]

@@ -20,14 +20,14 @@ from bot.fiscal import FiscalCalendar, Period
 # "results for its fiscal 2026 second quarter", "Q2 FY26 results", "Second Quarter Fiscal 2026
 # Financial Results", "reported second-quarter earnings": the period the text reports.
 _RESULTS_AFTER = re.compile(
-    r"^[\s,]*(?:(?:financial|quarterly|earnings|operating)\s+)?(?:results|earnings|report)\b", re.I
+    r"^[\s,]*(?:(?:financial|quarterly|earnings|operating)\s+)?(?:results|earnings|report)\b", re.IGNORECASE
 )
 _RESULTS_BEFORE = re.compile(
     r"\b(?:results|earnings|reported|reports|posted|delivers|delivered|announce[sd]?)\s+"
     r"(?:(?:for|of|from|its|the|in)\s+){0,3}$",
-    re.I,
+    re.IGNORECASE,
 )
-_SUMMARY = re.compile(r"^[\s,-]*(?:summary|highlights|results)\b", re.I)
+_SUMMARY = re.compile(r"^[\s,-]*(?:summary|highlights|results)\b", re.IGNORECASE)
 _HEAD_CHARS = 2500
 
 
@@ -66,7 +66,7 @@ _HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*(?:\s+[\w&’'()\-]+)
 _SEGMENT_HEADING = re.compile(
     r"^(?:\d{1,2}\s+)?(?:(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)|(?P<csg>Client\s+Solutions\s+Group|CSG))"
     r"(?:\s*\((?:ISG|CSG)\))?(?:\s+(?:results|segment|highlights))?\s*:?$",
-    re.I,
+    re.IGNORECASE,
 )
 # A heading glued to the end of the previous bullet when a page is flattened:
 # "…operating income: $1.5 billion, up 14% year over year Client Solutions Group (CSG)".
@@ -74,9 +74,9 @@ _SEGMENT_TAIL = re.compile(
     r"(?:^|\s)(?:(?P<isg>Infrastructure\s+Solutions\s+Group\s*\(ISG\))|(?P<csg>Client\s+Solutions\s+Group\s*\(CSG\)))"
     r"\s*:?$"
 )
-_YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+year|annual)\b", re.I)
+_YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+year|annual)\b", re.IGNORECASE)
 _QUOTE = re.compile(r"^[\"“‘]|.*\b(?:said|says)\b")
-_GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.I)
+_GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.IGNORECASE)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
 _LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
 

@@ -48,19 +48,23 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
                 sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
             )
         sections.after(text[s:e])
-    figs = _fill_open_periods(out, default)
+    figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
     return dedupe(figs)
 
 
-def _fill_open_periods(found: list[tuple[Figure, Resolved | None]], default: Period | None) -> list[Figure]:
+def _fill_open_periods(
+    found: list[tuple[Figure, Resolved | None]], default: Period | None, ctx: DocContext
+) -> list[Figure]:
     """Give unplaced results the period the text is about.
 
     A news story about a quarter states its headline figure with the quarter ("Revenue for
     the fourth quarter rose 7% to $23.9 billion") and the rest without ("Gross margin was
     24.3%"). When the text has no reporting-period statement, its first result placed in a
     quarter stands for it. A bare "Q2" that could not be placed takes it only if it is Q2.
+    Guidance with no period of its own ("raising our AI shipment guidance to $25 billion")
+    is for the fiscal year under way: Dell guides years, and names a quarter when it guides one.
     """
     if default is None:
         default = next(
@@ -70,14 +74,39 @@ def _fill_open_periods(found: list[tuple[Figure, Resolved | None]], default: Per
         )
     out = []
     for f, r in found:
-        if default is not None and r is not None and r.open and r.period is None:
-            if r.open_quarter is None or r.open_quarter == default.quarter:
-                p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
-                f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
+        if r is not None and r.shift == "guidance":
+            p = _guidance_period(r, default, ctx)
+            if p is not None:
+                f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.15), 2))
+        elif _fits_open(r, default):
+            p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
+            f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
         if f.comparative and f.period is None:
             continue  # a prior-period value with no period to put it in
         out.append(f)
     return out
+
+
+def _guidance_period(r: Resolved, default: Period | None, ctx: DocContext) -> Period | None:
+    if r.open_quarter is not None:
+        if default is None or default.quarter is None:
+            return None
+        p = default
+        while True:  # the next quarter with that number after the one reported
+            p = Period(p.year + 1, 1) if p.quarter == 4 else Period(p.year, p.quarter + 1)
+            if p.quarter == r.open_quarter:
+                return p
+    if ctx.published is not None:
+        return Period(ctx.calendar.fiscal_year_of(ctx.published))
+    if default is not None:
+        return Period(default.year + 1 if default.quarter in (4, None) else default.year)
+    return None
+
+
+def _fits_open(r: Resolved | None, default: Period | None) -> bool:
+    if default is None or r is None or not r.open or r.period is not None:
+        return False
+    return r.open_quarter is None or r.open_quarter == default.quarter
 
 
 def _year_section(ctx: DocContext) -> DocContext:
@@ -137,6 +166,13 @@ def _close(a: Figure, b: Figure, rel: float) -> bool:
     return abs(a.value - b.value) <= max(tol, rel * max(abs(a.value), abs(b.value)))
 
 
+def _restates(g: Figure, f: Figure) -> bool:
+    """f, with no period, says g's value at another rounding ("$51 billion" for $51.3B)."""
+    if f.unit == "USD":
+        return _close(g, f, 0.05)
+    return abs(g.value - f.value) <= (0.1 if f.unit == "%" else 0.01)
+
+
 def dedupe(figs: list[Figure]) -> list[Figure]:
     """One figure per fact.
 
@@ -160,7 +196,7 @@ def dedupe(figs: list[Figure]) -> list[Figure]:
             elif (g.period == f.period and not f.table and not g.table and g.comparative == f.comparative
                   and g.accounting == f.accounting and _close(g, f, 0.05)):
                 dup = True  # the same fact at another rounding ("$51 billion" in a headline)
-            elif f.period is None and _close(g, f, 0.05):
+            elif f.period is None and _restates(g, f):
                 dup = True
             if dup:
                 break

@@ -18,14 +18,13 @@ from lxml import etree
 from lxml import html as lxml_html
 
 _BLOCKS = frozenset(
-    "p div li ul ol h1 h2 h3 h4 h5 h6 tr table section article header footer blockquote pre "
-    "dd dt dl title center".split()
+    ["p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "title", "center"]
 )
 _DROP = ("script", "style", "head", "noscript", "template", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
-_DOCUMENT = re.compile(r"<html|<body|<!doctype", re.I)
-_JOIN_NEXT = frozenset({"$", "US$", "("})
+_DOCUMENT = re.compile(r"<html|<body|<!doctype", re.IGNORECASE)
+_JOIN_NEXT = frozenset({"$", "US$", "(", "•", "·", "▪", "◦", "●"})
 _JOIN_PREV = re.compile(r"^(?:%|\)|\)\s*%|pts?\.?|x)$")
 
 

@@ -17,42 +17,50 @@ For each money or percent number of a sentence, in order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.extract import vocab
+from bot.extract.comparisons import (
+    OR_APPOSITIVE,
+    UNIT_OF_KIND,
+    Prior,
+    as_comparative,
+    compared_period,
+    comparison,
+)
 from bot.extract.context import DocContext
+from bot.extract.filters import about_another_company, not_a_figure
 from bot.extract.numbers import Quantity
-from bot.extract.periods import PeriodMention, Resolved, resolve
-from bot.extract.sentences import CLAUSE_RE, SUBJECT_CLAUSE_RE, clause_start
+from bot.extract.periods import PeriodMention, Resolved
+from bot.extract.phrases import find_phrases
+from bot.extract.placement import MODIFIERS, attached_after, opening_period, place
+from bot.extract.sentences import Clauses
 from bot.figures import Figure
 from bot.fiscal import Period
-
-_UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
 
 # What may sit between a number and the phrase right after it: "$24B in AI server orders",
 # "$11.6 billion in Q2 revenue", "$1.28 billion in adjusted free cash flow".
 _POST_GAP = re.compile(
     r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|Dell'?s|Dell’s|total|record|"
     r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|@P)\s+)*",
-    re.I,
+    re.IGNORECASE,
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
 _PRE_BREAK = re.compile(
     r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    re.I,
+    re.IGNORECASE,
 )
-_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.I)
+_COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
-_FROM_END = re.compile(r"\bfrom\s*$", re.I)
-_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.I)
-_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.I)
+_PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
+_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.IGNORECASE)
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
-    re.I,
+    re.IGNORECASE,
 )
-_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.I)
+_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -89,10 +97,11 @@ def sentence_figures(
     s, e = span
     phrases = _phrases(text, s, e, quantities)
     has_ai = _has_ai(text, s, e)
-    opening = _opening_period(text, s, periods)
+    opening = opening_period(text, s, periods)
+    clauses = Clauses(text, s, e)
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
-    taken = {pm.start for q in quantities if (pm := _compared_period(text, s, q, periods)) is not None}
+    taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
     used_by_results: set[int] = set()
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
@@ -102,15 +111,15 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or _not_a_figure(text, s, q):
+        if q.kind == "bps" or not_a_figure(text, s, q, clauses) or about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
-        appositive = last_compared is not None and bool(_OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
-        comp = _comparison(text, s, q, bound, periods, ctx, appositive)
-        if comp is not None and not isinstance(comp, _Prior):
+        appositive = last_compared is not None and bool(OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
+        comp = comparison(text, s, q, bound, periods, ctx, appositive)
+        if comp is not None and not isinstance(comp, Prior):
             last_compared = q.end
             if comp is not False:
                 out.append(comp)
@@ -120,24 +129,26 @@ def sentence_figures(
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
-                        (taken, used_by_results))
-        if found is not None and isinstance(comp, _Prior):
-            found = _as_comparative(found, comp, text)
+                        (taken, used_by_results), clauses)
+        if found is not None and isinstance(comp, Prior):
+            found = as_comparative(found, comp, text)
         if found is not None:
             out.append(found)
     return out
 
 
 def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phrase]:
-    """Metric phrases near the sentence's numbers (scanning only there keeps the cost down)."""
+    """Metric phrases near the sentence's numbers (reading only there keeps the cost down)."""
     out: list[_Phrase] = []
-    last = s
     for lo, hi in _near(quantities, s, e):
-        for m in vocab.PHRASE_RE.finditer(text, max(lo, last), hi):
-            if m.end() >= hi and hi < e:
-                break  # may be cut by the window: the next window or pass sees it whole
-            out.append(_Phrase(m.start(), m.end(), vocab.phrase_of(m)))
-            last = m.end()
+        lo = text.rfind(" ", s, lo) + 1 or s  # whole words only
+        cut = text.find(" ", hi, e)
+        hi = e if cut < 0 else cut
+        for ps, pe, phrase in find_phrases(text, lo, hi):
+            if pe >= hi and hi < e:
+                break  # may be cut by the window's end
+            if not out or ps >= out[-1].end:
+                out.append(_Phrase(ps, pe, phrase))
     return out
 
 
@@ -161,46 +172,6 @@ def _has_ai(text: str, s: int, e: int) -> bool:
     return False
 
 
-# --- 1. numbers that are not figures -----------------------------------------------------------
-
-def _not_a_figure(text: str, sent_start: int, q: Quantity) -> bool:
-    before = text[max(sent_start, q.first - 60) : q.first]
-    after = text[q.end : q.end + 60]
-    if vocab.CHANGE_BEFORE_RE.search(before) and not vocab.LEVEL_BEFORE_RE.search(before):
-        return True
-    if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
-        return True
-    if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
-        return True
-    if vocab.NOT_FIGURE_BEFORE_RE.search(before) or _market_after(after):
-        return True
-    if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
-        return True
-    clause = text[clause_start(text, sent_start, q.first) : q.first]
-    if vocab.ESTIMATE_RE.search(clause[-120:]) or vocab.ESTIMATE_AFTER_RE.match(after):
-        return True
-    return bool(_VS_END.search(before) and _EXPECTED_AFTER.match(after))
-
-
-_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.I)
-_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.I)
-
-
-_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.I)
-_NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
-
-
-def _market_after(after: str) -> bool:
-    """"$295 billion AI hardware/services market": a market size, not a figure."""
-    words = after.split(None, 4)
-    for w in words[:4]:
-        if _MARKET_WORDS.match(w):
-            return True
-        if w.lower() in _NOT_ADJ or not w[:1].isalnum():
-            return False
-    return False
-
-
 def _stated_midpoint(text: str, q: Quantity, nxt: Quantity | None) -> float | None:
     """"between $26.5 billion and $27.5 billion, up 11% … at the midpoint of $27.0 billion"."""
     if q.low is None or nxt is None or nxt.kind != q.kind:
@@ -212,122 +183,31 @@ def _stated_midpoint(text: str, q: Quantity, nxt: Quantity | None) -> float | No
     return nxt.value
 
 
-# --- 2. comparisons ---------------------------------------------------------------------------
-
-@dataclass
-class _Prior:
-    """A number compared with: which earlier period it belongs to, relative or named."""
-
-    shift: str | None  # "year_ago" or "previous" of the figure it is compared with
-    period: Period | None  # named outright ("versus $22.9 billion in Q2 FY24")
-    tail_end: int  # end of the time phrase, for the evidence
-
-
-_OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.I)
-
-
-_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.I)
-
-
-def _prior(text, q, periods, ctx) -> _Prior | None:
-    at = q.end
-    unit = _PER_SHARE.match(text, at, at + 25)
-    if unit:
-        at = unit.end()  # "$1.58 per share, in the same quarter last year"
-    after = text[at : at + 60]
-    m = vocab.YEAR_AGO_RE.match(after)
-    if m:
-        return _Prior("year_ago", None, at + m.end())
-    m = vocab.QUARTER_AGO_RE.match(after)
-    if m:
-        return _Prior("previous", None, at + m.end())
-    pm = _attached_after(text, at, periods)
-    if pm is None or pm.kind in ("partial", "calendar"):
-        return None
-    r = resolve(pm, guidance=False, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
-    return _Prior(None, r.period, pm.end) if r.period is not None else None
-
-
-def _comparison(text, sent_start, q, bound, periods, ctx, appositive):
-    """A prior-period value.
-
-    Returns None (not a comparison), False (a comparison we cannot place: dropped), a
-    `_Prior` (a comparison whose metric the binder must find: "Revenue increased 11% from
-    $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
-    the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
-    `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
-    """
-    before = text[max(sent_start, q.first - 30) : q.first]
-    if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
-        return None
-    prior = _prior(text, q, periods, ctx)
-    if prior is None:
-        # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
-        # a comparison with something else, read as a figure of its own.
-        return False if appositive or _FROM_END.search(before) else None
-    prev = next((b for b in reversed(bound) if b.unit == _unit_for_kind(q)), None)
-    if prev is None:
-        return prior
-    pending = None
-    period = prior.period or _shifted(prev.period, prior.shift)
-    if period is None:
-        if prior.shift is None or prev.resolved is None or not prev.resolved.open:
-            return False
-        # The figure it is compared with waits for the document's period; so does this one.
-        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
-    start = q.first if appositive else before_cue_start(text, sent_start, q)
-    return Figure(
-        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
-        period=period.label if period else None,
-        evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
-        low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
-    ), pending
-
-
-def _compared_period(text, sent_start, q, periods) -> PeriodMention | None:
-    if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
-        return None
-    at = q.end
-    unit = _PER_SHARE.match(text, at, at + 25)
-    return _attached_after(text, unit.end() if unit else at, periods)
-
-
-def _unit_for_kind(q: Quantity) -> str | None:
-    if q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
-        return "USD/share"
-    return _UNIT_OF_KIND.get(q.kind)
-
-
-def _shifted(p: Period | None, shift: str | None) -> Period | None:
-    if p is None or shift is None:
-        return None
-    return p.year_ago() if shift == "year_ago" else p.previous()
-
-
-def _as_comparative(found, prior: _Prior, text):
-    """A figure bound the usual way that states a prior period's value."""
-    fig, res = found
-    period = prior.period or _shifted(Period.parse(fig.period) if fig.period else None, prior.shift)
-    pending = None
-    if period is None:
-        if prior.shift is None or res is None or not res.open:
-            return None
-        pending = Resolved(None, False, open=True, open_quarter=res.open_quarter, shift=prior.shift)
-    start, end = fig.span[0], max(fig.span[1], prior.tail_end)
-    fig = replace(fig, period=period.label if period else None, comparative=True, basis="actual",
-                  evidence=text[start:end], span=(start, end),
-                  confidence=round(max(0.05, fig.confidence - 0.1), 2))
-    return fig, pending
-
-
-def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
-    m = vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first)
-    return m.start() if m else q.first
-
-
 # --- 3. binding ---------------------------------------------------------------------------------
 
+_OF_REVENUE = re.compile(r"\s+of\s+(?:total\s+|its\s+|the\s+)?(?:ISG\s+|CSG\s+|segment\s+)?(?:net\s+)?revenues?\b",
+                         re.IGNORECASE)
+
+
+def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
+    """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin."""
+    if q.kind != "pct" or not _OF_REVENUE.match(text, q.end, q.end + 40):
+        return None
+    for p in reversed(phrases):
+        if p.end <= q.first and q.first - p.end < 90:
+            return p if p.phrase.margin_of else None
+    return None
+
+
 def _bind(text, sent_start, q, phrases, bound, has_ai) -> _Bound | None:
+    margin = _margin_of_revenue(text, q, phrases)
+    if margin is not None:
+        metric = margin.phrase.margin_of
+        for p in phrases:  # the "revenue" after the percent is part of the figure
+            if p.start >= q.end and p.start - q.end < 40:
+                p.used = True
+                break
+        return _Bound(q, metric, "%", margin, None, False)
     post = _post_phrase(text, q, phrases, has_ai)
     if post is not None:
         return _bound(q, post)
@@ -349,7 +229,7 @@ def _bound(q: Quantity, p: _Phrase) -> _Bound | None:
 
 
 def _unit_for(q: Quantity, ph: vocab.Phrase) -> str | None:
-    unit = _UNIT_OF_KIND.get(q.kind)
+    unit = UNIT_OF_KIND.get(q.kind)
     if ph.unit == "USD/share" and q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
         return "USD/share"
     if unit == "USD" and ph.unit == "USD" and abs(q.value) >= 1e6:
@@ -365,7 +245,7 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
 
 def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
     nxt = next((p for p in phrases if p.start >= q.end), None)
-    if nxt is None or not _usable(nxt, has_ai):
+    if nxt is None or not _usable(nxt, has_ai) or nxt.phrase.pre_only:
         return None
     gap = _mask_periods(text[q.end : nxt.start])
     if len(gap) > 40 or not _POST_GAP.fullmatch(gap):
@@ -376,7 +256,7 @@ def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
 _PERIODISH = re.compile(
     r"(?:(?:first|second|third|fourth)[\s-]+quarter|full[\s-]+year|Q[1-4]|FY\s?'?\d{2,4}|fiscal\s+(?:year\s+)?\d{2,4}|"
     r"this\s+quarter|the\s+quarter|(?:19|20)\d\d)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -406,7 +286,7 @@ def _coordinated(text, q, bound) -> _Bound | None:
     if not bound:
         return None
     last = bound[-1]
-    if not last.metric or _UNIT_OF_KIND.get(q.kind) != last.unit:
+    if not last.metric or UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
     gap = _mask_periods(text[last.q.end : q.first])
     gap = _PREP_BEFORE_P.sub("", gap)
@@ -415,7 +295,8 @@ def _coordinated(text, q, bound) -> _Bound | None:
 
 # --- 4. qualifying -------------------------------------------------------------------------------
 
-def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used):
+def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used,
+            clauses):
     bound.append(b)
     if not b.metric:
         return None
@@ -423,11 +304,11 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     p = b.phrase
     if b.coordinated:
         metric, guidance = b.metric, b.guidance
-        res = _period(text, s, e, q, None, periods, opening, ctx, guidance, used)
+        res = place(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
-        metric = _segmented(text, s, q, p, b.metric, segment)
-        guidance = guidance_section or _is_guidance(text, s, q, p)
-        res = _period(text, s, e, q, p, periods, opening, ctx, guidance, used)
+        metric = _segmented(text, s, q, p, b.metric, segment, clauses)
+        guidance = guidance_section or _is_guidance(text, s, q, p, clauses)
+        res = place(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
     if res.blocked:
         return None
@@ -453,7 +334,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     ), res
 
 
-def _segmented(text, sent_start, q, p, metric, segment) -> str:
+def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
     if not p.phrase.generic:
         return metric
     if _COMPANY_LEVEL.search(text, max(sent_start, p.start - 25), p.start):
@@ -465,7 +346,7 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clause_start(text, sent_start, min(p.start, q.first), SUBJECT_CLAUSE_RE)
+        lo = clauses.start_of(min(p.start, q.first), subject=True)
         for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
             seg = "isg" if m["isg"] else "csg"
         if seg is None:
@@ -473,12 +354,12 @@ def _segmented(text, sent_start, q, p, metric, segment) -> str:
     return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
 
 
-def _is_guidance(text, sent_start, q, p) -> bool:
-    lo = clause_start(text, sent_start, q.first)
+def _is_guidance(text, sent_start, q, p, clauses) -> bool:
+    lo = clauses.start_of(q.first)
     if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
         # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
         # a clause with no verb of its own continues the one before.
-        lo = clause_start(text, sent_start, lo - 6)
+        lo = clauses.start_of(lo - 6)
     window = text[lo : q.first]
     if p.start < lo:
         window = text[p.start : p.end] + " " + window
@@ -488,137 +369,27 @@ def _is_guidance(text, sent_start, q, p) -> bool:
     return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
 
 
-_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.I)
+_AND_CLAUSE = re.compile(r",\s+(?:and|with)\s*$", re.IGNORECASE)
 _VERB = re.compile(
     r"\b(?:is|was|were|are|has|had|have|reported|posted|booked|generated|delivered|shipped|ended|recorded|"
     r"rose|fell|grew|climbed|declined|increased|decreased|reached|hit|totaled|came|stood|returned|raised|"
     r"lowered|cut|narrowed|sees|expects|guides|forecasts)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_ACC_AFTER = re.compile(r"\s+(?:adjusted|non-GAAP)\b", re.I)
+_ACC_AFTER = re.compile(r"\s+(?:on\s+an?\s+)?(?:adjusted|non-GAAP)\b", re.IGNORECASE)
+_GAAP_AFTER = re.compile(r"\s+(?:on\s+an?\s+)?GAAP\s+basis\b", re.IGNORECASE)
 _GUIDANCE_AFTER = re.compile(
-    r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.I
+    r"\s*(?:(?:is|was|are)\s+)?(?:expected|forecast|projected|guided|targeted)\b|,?\s*at\s+the\s+midpoint", re.IGNORECASE
 )
-
-
-def _period(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, used) -> Resolved:
-    taken, used_by_results = used
-    pm = _attached(text, sent_start, q, p, periods)
-    if pm is not None and not guidance:
-        used_by_results.add(pm.start)
-    if pm is None:
-        pm = opening
-    open_quarter = None
-    if pm is not None:
-        res = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default,
-                      calendar=ctx.calendar)
-        if res.period is not None or res.blocked or pm.kind == "calendar":
-            return res
-        if pm.kind == "quarter":
-            open_quarter = pm.quarter
-    exclude = taken | used_by_results if guidance else taken
-    sole = _sole_period(sent_start, sent_end, [pm for pm in periods if pm.start not in exclude], guidance, ctx)
-    if sole is not None:
-        return sole
-    if not guidance and ctx.default is not None:
-        return Resolved(ctx.default, False)
-    return Resolved(None, False, open=not guidance, open_quarter=open_quarter)
-
-
-def _fits(period: Period, guidance: bool, ctx) -> bool:
-    """A result belongs to a period that has ended; guidance to one that has not."""
-    ended = ctx.calendar.bounds(period)[1] < ctx.published
-    return ended != guidance
-
-
-def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:
-    """One period named in the sentence covers its other figures ("$5.6B of orders during the
-    quarter and shipped $8.2B"), unless the sentence also names a half-year or calendar year."""
-    found = set()
-    for pm in periods:
-        if pm.start < s or pm.end > e:
-            continue
-        if pm.kind in ("partial", "calendar", "date"):
-            return None
-        r = resolve(pm, guidance=guidance, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
-        if r.period is not None and (ctx.published is None or _fits(r.period, guidance, ctx)):
-            found.add(r.period)
-    if len(found) == 1:
-        return Resolved(found.pop(), False)
-    return None
-
-
-def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
-    """A period phrase that belongs to this number: in or next to its phrase, or right after it."""
-    if p is None:
-        return _attached_after(text, q.end, periods)
-    lo = min(q.first, p.start)
-    hi = max(q.end, p.end)
-    inside = [pm for pm in periods if lo <= pm.start and pm.end <= hi]
-    if inside:
-        return inside[-1]
-    after = _attached_after(text, hi, periods)
-    if after is not None:
-        return after
-    # A modifier before the phrase: "Full-year FY26 revenue", "record third-quarter non-GAAP EPS".
-    for pm in reversed(periods):
-        if pm.end <= lo and pm.start >= sent_start:
-            between = text[pm.end : lo]
-            if len(between) <= 30 and _MODIFIERS.fullmatch(between):
-                return pm
-            break
-    return None
-
-
-_MODIFIERS = re.compile(
-    r"(?:\s+|-|\s*(?:'s|’s)\s*)?(?:(?:record|GAAP|non-GAAP|adjusted|diluted|the|our|its|total|net|"
-    r"reported|quarterly|AI|server)[\s,-]+)*",
-    re.I,
-)
-_AFTER_GLUE = re.compile(
-    r"[\s,]*(?:(?:in|for|during|as\s+of|at|of|over|through|throughout|across|within)\s+(?:the\s+|its\s+|our\s+)?)?"
-    r"(?:(?:the\s+)?end\s+of\s+(?:the\s+|its\s+|our\s+)?)?$",
-    re.I,
-)
-
-
-def _attached_after(text, at, periods) -> PeriodMention | None:
-    for pm in periods:
-        if pm.start < at:
-            continue
-        if pm.start - at > 25:
-            return None
-        between = text[at : pm.start]
-        if _AFTER_GLUE.fullmatch(between) or between.strip().lower() in ("", "alone"):
-            return pm
-        return None
-    return None
-
-
-_OPENING_GLUE = re.compile(
-    r"[\s\"“‘'(]*(?:(?:in|for|during|at|over|through|of|since)\s+)?(?:the\s+|its\s+|our\s+|dell's\s+)?$", re.I
-)
-
-
-def _opening_period(text, sent_start, periods) -> PeriodMention | None:
-    """A period that opens the sentence ("In Q1, …", "FY26 will be …") covers its figures."""
-    for pm in periods:
-        if pm.start < sent_start:
-            continue
-        if pm.start - sent_start > 30:
-            return None
-        if _OPENING_GLUE.fullmatch(text[sent_start : pm.start]):
-            rest = text[pm.end : pm.end + 3]
-            return pm if not rest.lstrip().startswith(("revenue",)) else pm
-        return None
-    return None
 
 
 def _accounting(text, sent_start, p, q) -> str | None:
     if p.phrase.accounting:
         return p.phrase.accounting
     if _ACC_AFTER.match(text, q.end, q.end + 20):
-        return "non_gaap"  # "Earnings per share: $2.59 adjusted"
+        return "non_gaap"  # "Earnings per share: $2.59 adjusted", "7.7% on a non-GAAP basis"
+    if _GAAP_AFTER.match(text, q.end, q.end + 25):
+        return "gaap"
     lo = min(p.start, q.first) if p.phrase.post_only else p.start
     lo = max(sent_start, lo - 25)
     cut_at = max(text.rfind("$", lo, min(p.start, q.first)), text.rfind("%", lo, min(p.start, q.first)))
@@ -640,10 +411,10 @@ def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
         lo, hi = min(q.first, p.start), max(q.end, p.end)
         # Take in a period modifier right before the phrase ("Full-year FY26 revenue …").
         for pm in periods:
-            if pm.end <= lo and pm.start >= s and lo - pm.end <= 30 and _MODIFIERS.fullmatch(text[pm.end : lo]):
+            if pm.end <= lo and pm.start >= s and lo - pm.end <= 30 and MODIFIERS.fullmatch(text[pm.end : lo]):
                 lo = pm.start
                 break
-    after = _attached_after(text, hi, periods)
+    after = attached_after(text, hi, periods)
     if after is not None and after.end - hi <= 25:
         hi = after.end
     if hi - lo > 160:
@@ -668,4 +439,4 @@ def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
     return round(max(0.05, min(1.0, c)), 2)
 
 
-__all__ = ["sentence_figures", "CLAUSE_RE"]
+__all__ = ["sentence_figures"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 # Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
 # glued together when a page is flattened) still ends the amount at "billion".
@@ -33,7 +34,7 @@ _QTY = re.compile(
     (?P<dollars>\s(?:U\.S\.\s|US\s)?dollars\b)?
     (?P<mult>\s?x\b)?
     """,
-    re.X | re.I,
+    re.VERBOSE | re.IGNORECASE,
 )
 
 _SCALES = {
@@ -48,19 +49,19 @@ _HEDGE_BEFORE = re.compile(
     r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
     r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
     r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 # ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
-_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.I)
+_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.IGNORECASE)
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
-_RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.I)
-_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.I)
+_RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.IGNORECASE)
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
     r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
     r"gained|dropped|by)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -85,8 +86,9 @@ class Quantity:
     scale: float = 1.0
     hedge_start: int | None = None
 
-    @property
+    @cached_property
     def first(self) -> int:
+        """Where the figure's words begin: its leading hedge, or the number."""
         return self.hedge_start if self.hedge_start is not None else self.start
 
 
@@ -114,7 +116,8 @@ def _raw(m: re.Match) -> Quantity | None:
         value *= _SCALES[scale]
     start = m.start("cur") if m["cur"] else m.start("num")
     factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
-    return Quantity(kind, round(value, 6), start, m.end(), scale=factor)
+    value = float(round(value)) if factor >= 1e3 else round(value, 6)  # 8.2 × 1e9 is 8199999999.999999
+    return Quantity(kind, value, start, m.end(), scale=factor)
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
@@ -126,7 +129,7 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
 
 
-_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.I)
+_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.IGNORECASE)
 
 
 def _signed(text: str, q: Quantity) -> Quantity:
@@ -140,7 +143,7 @@ def _signed(text: str, q: Quantity) -> Quantity:
 _PLUS_MINUS = re.compile(
     r",?\s*(?:plus\s+or\s+minus|\+/-|±)\s*(?:(?P<usd>\$\s?\d+(?:\.\d+)?)(?:\s*(?P<scale>billion|million))?"
     r"|(?P<cents>\d+)\s*cents|(?P<pts>\d+(?:\.\d+)?)\s*(?:%|percent|percentage\s+points?|points?))",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -224,6 +227,7 @@ def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
     if not (0 < lo.value < hi.value <= lo.value * 3):
         return None  # "2 to 3" is a range, "5 to 20,000" is two unrelated numbers
     mid = (lo.value + hi.value) / 2
+    mid = float(round(mid)) if hi.scale >= 1e3 else round(mid, 6)
     return Quantity(hi.kind, mid, a.start, b.end, low=lo.value, high=hi.value,
                     scale=max(lo.scale, hi.scale))
 
@@ -231,13 +235,17 @@ def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
 def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
     """Give the first half of a range the unit and scale written on the second."""
     if a.kind == "bare" and b.kind != "bare":
-        a = replace(a, kind=b.kind, value=a.value * b.scale, scale=b.scale)
+        a = replace(a, kind=b.kind, value=_scaled(a.value, b.scale), scale=b.scale)
     elif a.kind == "usd" and a.scale == 1.0 and b.scale > 1.0 and b.kind in ("usd", "num"):
-        a = replace(a, value=a.value * b.scale, scale=b.scale)
+        a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
         b = replace(b, kind="usd")
     elif a.kind == "usd" and b.kind == "bare":
         b = replace(b, kind="usd")
     return a, b
+
+
+def _scaled(v: float, scale: float) -> float:
+    return float(round(v * scale)) if scale >= 1e3 else round(v * scale, 6)
 
 
 def _hedged(text: str, q: Quantity) -> Quantity:

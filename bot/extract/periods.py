@@ -38,22 +38,24 @@ _FISCAL = r"(?:fiscal(?:\s+year)?\s*|FY\s?)"
 _PATTERNS = [
     # "Q2 FY2026", "1QFY26", "Q3 of fiscal 2026"
     ("qfy", rf"(?:Q(?P<q1>[1-4])|(?P<q2>[1-4])Q)\s*(?:of\s+)?{_FISCAL}" + _YR.format("y1")),
+    # "fiscal Q1 2026", "fiscal first quarter of 2026": the year of a fiscal quarter
+    ("fqy", rf"fiscal\s+(?:Q(?P<q6>[1-4])|(?P<o4>{_ORDW})[\s-]+quarter)(?:\s+of)?,?\s+" + _YR.format("y5")),
     # "FY26 Q3", "fiscal 2026 second quarter"
     ("fyq", rf"{_FISCAL}" + _YR.format("y2") + rf"\s*(?:Q(?P<q3>[1-4])|(?P<o1>{_ORDW})[\s-]+quarter)"),
     # "first quarter fiscal 2026", "Third-quarter FY26", "second quarter of fiscal year 2026"
-    ("oqfy", rf"(?:fiscal\s+)?(?P<o2>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter(?:\s+(?:of|for))?(?:\s+the)?,?\s+"
-             rf"{_FISCAL}" + _YR.format("y3")),
+    ("oqfy", (rf"(?:fiscal\s+)?(?P<o2>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter(?:\s+(?:of|for))?(?:\s+the)?,?\s+"
+              rf"{_FISCAL}" + _YR.format("y3"))),
     # "quarter ended August 1, 2025", "Three Months Ended August 1, 2025", "fiscal year ended January 31, 2025"
-    ("ended", rf"(?P<span>quarter|three[\s-]+months|(?:fiscal\s+)?year|twelve[\s-]+months|six[\s-]+months|"
-              rf"nine[\s-]+months)\s+(?:ended|ending)\s+(?:on\s+)?{_date_re('e')}"),
+    ("ended", (rf"(?P<span>quarter|three[\s-]+months|(?:fiscal\s+)?year|twelve[\s-]+months|six[\s-]+months|"
+               rf"nine[\s-]+months)\s+(?:ended|ending)\s+(?:on\s+)?{_date_re('e')}")),
     # "full-year FY26", "FY2026", "fiscal 2027", "fiscal year 2027"
     ("fy", rf"(?:full[\s-]+(?:fiscal[\s-]+)?year\s+)?(?:{_FISCAL})" + _YR.format("y4")),
     # Six-month, nine-month, year-to-date and trailing totals: not one quarter or year.
-    ("partial", r"(?:first|second|1st|2nd)[\s-]+half|(?<![\w-])[HhQq]?[12]H(?![\w])|(?<![\w-])H[12](?![\w-])|"
-                r"half[\s-]+year|six[\s-]+months?|nine[\s-]+months?|year[\s-]+to[\s-]+date|YTD|"
-                r"first\s+(?:two|three|six|nine)\s+(?:quarters|months)|"
-                r"(?:last|past|trailing|prior|previous)\s+(?:12|twelve|four)\s+(?:months|quarters)|TTM|LTM|"
-                r"trailing[\s-]+twelve[\s-]+months?"),
+    ("partial", (r"(?:first|second|1st|2nd)[\s-]+half|(?<![\w-])[HhQq]?[12]H(?![\w])|(?<![\w-])H[12](?![\w-])|"
+                 r"half[\s-]+year|six[\s-]+months?|nine[\s-]+months?|year[\s-]+to[\s-]+date|YTD|"
+                 r"first\s+(?:two|three|six|nine)\s+(?:quarters|months)|"
+                 r"(?:last|past|trailing|prior|previous)\s+(?:12|twelve|four)\s+(?:months|quarters)|TTM|LTM|"
+                 r"trailing[\s-]+twelve[\s-]+months?")),
     # "Q1", "the first quarter", "fiscal second quarter"
     ("q", rf"Q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])Q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
     ("fullyear", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
@@ -69,7 +71,7 @@ _PATTERNS = [
 # One word-start check for all alternatives: most positions fail it at once, which keeps
 # the scan cheap (Python's re tries every alternative at every position that passes).
 PERIOD_RE = re.compile(
-    r"(?<![\w-])(?=[QqFfTtSsNnHhYyLlPpCcIiJjMmAaOoDd1-4'])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.I
+    r"(?<![\w-])(?=[QqFfTtSsNnHhYyLlPpCcIiJjMmAaOoDd1-4'])(?:" + "|".join(rf"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")", re.IGNORECASE
 )
 
 
@@ -136,6 +138,8 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
         return PeriodMention("explicit", s, e, Period(_year(m["y1"]), _quarter(m, "q1", "q2")))
     if kind == "fyq":
         return PeriodMention("explicit", s, e, Period(_year(m["y2"]), _quarter(m, "q3", "o1")))
+    if kind == "fqy":
+        return PeriodMention("explicit", s, e, Period(_year(m["y5"]), _quarter(m, "q6", "o4")))
     if kind == "oqfy":
         return PeriodMention("explicit", s, e, Period(_year(m["y3"]), _quarter(m, "o2")))
     if kind == "fy":
@@ -189,7 +193,9 @@ class Resolved:
     # or only a bare quarter number that could not be placed (that number).
     open: bool = False
     open_quarter: int | None = None
-    shift: str | None = None  # a comparison still to place: "year_ago" or "previous" of that period
+    # How to place it: "year_ago"/"previous" of the text's period (a comparison), "guidance"
+    # (an expectation: the fiscal year under way, or the next quarter with that number).
+    shift: str | None = None
 
 
 def resolve(

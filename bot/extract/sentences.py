@@ -9,6 +9,7 @@ copies, so every span the extractor reports points into the caller's text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 _ABBREV = re.compile(
     r"(?:\b(?:Inc|Corp|Co|Ltd|Jr|Sr|Mr|Ms|Mrs|Dr|St|vs|approx|No|Nos|est|e\.g|i\.e|U\.S|U\.K|"
@@ -25,7 +26,7 @@ _BOUNDARY = re.compile(
     | (?P<glue>year|%|lion|ally|flat)(?=[A-Z][a-z])               # glued bullets: "…yearRecord…"
     | \|[ \t]*\n                                                 # pipe-table line ends
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -67,17 +68,24 @@ def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
 CLAUSE_RE = re.compile(
     r";|—|–\s|\s-\s|,\s+(?:and|with)\b|\band\s+(?=(?:we|it|they|Dell|the\s+company)\b)|\b(?:but|while|whereas|although|though|vs\.?|versus|compared\s+(?:with|to)|"
     r"against|after|before|despite)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
 # Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
-SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.I)
+SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.IGNORECASE)
 
 
-def clause_start(text: str, sent_start: int, at: int, pattern: re.Pattern = CLAUSE_RE) -> int:
-    """Start of the clause that contains offset `at` (sentence start if none)."""
-    last = sent_start
-    for m in pattern.finditer(text, max(sent_start, at - 300), at):
-        last = m.end()
-    return last
+class Clauses:
+    """Clause starts of one sentence, found once (a sentence is asked about many times)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.start = start
+        self._strict = [m.end() for m in CLAUSE_RE.finditer(text, start, end)]
+        self._subject = [m.end() for m in SUBJECT_CLAUSE_RE.finditer(text, start, end)]
+
+    def start_of(self, at: int, subject: bool = False) -> int:
+        """Start of the clause that contains offset `at`; `subject`: the looser subject scope."""
+        ends = self._subject if subject else self._strict
+        i = bisect_right(ends, at) - 1
+        return ends[i] if i >= 0 else self.start

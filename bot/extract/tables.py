@@ -32,14 +32,28 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 _GROUP = (r"(?P<g>(?:Three|Six|Nine|Twelve|3|6|9|12)[\s-]+Months|(?:Fiscal\s+)?(?:Year|Quarter)|"
           r"Fiscal\s+Quarter)\s+End(?:ed|ing)")
 _DATE = rf"(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?(?:[\s|]*(?P<y>(?:19|20)\d{{2}}))?"
-_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)", re.I)
+_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)", re.IGNORECASE)
 _HEADER_START = re.compile(
     rf"(?:Three|Six|Nine|Twelve)\s+Months\s+End|(?:Fiscal\s+)?(?:Year|Quarter)\s+End(?:ed|ing)\s|{_MONTH}\s+\d{{1,2}},"
 )
 _SEP = re.compile(r"[\s|]*")
-_SCALE = re.compile(r"\(\s*(?:in|dollars\s+in)\s+(millions|thousands|billions)[^)]*\)?", re.I)
+_SCALE = re.compile(r"\(\s*(?:in|dollars\s+in)\s+(millions|thousands|billions)[^)]*\)?", re.IGNORECASE)
 _SCALES = {"millions": 1e6, "thousands": 1e3, "billions": 1e9}
-_CELL = re.compile(r"(?<![\w.])(?:\$\s*)?(?:\(\s*-?\d[\d,]*(?:\.\d+)?\s*\)|-?\d[\d,]*(?:\.\d+)?)(?:\s*%)?(?![\w.]|,\d)|[—–](?=[\s|]*(?:[\d$(—–]|$))")
+# Alternatives open with a literal character so the scan skips text fast; the left edge
+# (no letter, digit or dot before a cell) is checked in `_cells`.
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+_CELL = re.compile(
+    rf"(?:\$\s*(?:\(\s*-?{_NUM}\s*\)|-?{_NUM})|\(\s*-?{_NUM}\s*\)|-{_NUM}|{_NUM})(?:\s*%)?(?![\w.]|,\d)"
+    r"|[—–](?=[\s|]*(?:[\d$(—–]|$))"
+)
+
+
+def _cells(text: str, pos: int):
+    for m in _CELL.finditer(text, pos):
+        i = m.start()
+        if i and (text[i - 1].isalnum() or text[i - 1] in "._"):
+            continue
+        yield m
 _MAX_LABEL_WORDS = 14
 _ALPHA = re.compile(r"[A-Za-z]")
 _WS = re.compile(r"\s+")
@@ -70,8 +84,13 @@ class Table:
     figures: list[Figure] = field(default_factory=list)
 
 
+_ENDED_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending")
+
+
 def find_tables(text: str, ctx) -> list[Table]:
     out: list[Table] = []
+    if not any(w in text for w in _ENDED_WORDS):
+        return out  # every table we can read has "… Ended"/"… Ending" columns
     pos = 0
     for m in _HEADER_START.finditer(text):
         if m.start() < pos:
@@ -89,8 +108,7 @@ def find_tables(text: str, ctx) -> list[Table]:
 # --- header ----------------------------------------------------------------------------------
 
 def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
-    groups: list[tuple[int, str, bool]] = []  # (order, kind, ending)
-    items: list[tuple[str, object]] = []
+    items: list[tuple[str, object]] = []  # ("g", (kind, ending)) | ("d", date match) | ("c", None)
     pos = start
     while True:
         pos = _SEP.match(text, pos).end()
@@ -177,17 +195,22 @@ _MONTHS = {m.lower(): i + 1 for i, m in enumerate(_MONTH[3:-1].split("|"))}
 
 
 def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
-    """Give each date column its day; "August 4," without a year takes it from the publication date."""
+    """Give each date column its day. "August 4," without a year takes the latest year in which
+    that day ended a fiscal quarter before publication; the next column of the same group, the
+    latest such year before the column to its left (columns run from recent to old)."""
     date_cols = [c for c in cols if not c.change]
     matches = [x for x in raw if x is not None]
     prev: date | None = None
+    group: str | None = None
     for c, m in zip(date_cols, matches):
+        if c.group != group:
+            prev, group = None, c.group
         month, day = _MONTHS[m["m"].lower()], int(m["d"])
         if m["y"]:
             c.day = _safe_date(int(m["y"]), month, day)
         elif ctx.published is not None:
             c.day = _latest_quarter_end(month, day, ctx.published, prev, ctx.calendar)
-        if c.day is not None and (prev is None or c.day < prev or c.group != getattr(c, "_g", c.group)):
+        if c.day is not None:
             prev = c.day
 
 
@@ -235,7 +258,7 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
     label_start = h_end
     cells: list[re.Match] = []
     rows = 0
-    for m in _CELL.finditer(text, h_end):
+    for m in _cells(text, h_end):
         between = text[(cells[-1].end() if cells else label_start) : m.start()]
         if cells and _is_label(between):
             _row(text, label_start, cells, cols, scale, piped, state, table, ctx)
@@ -303,8 +326,13 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
     table.end = cells[-1].end()
     if metric is None:
         return
-    periods = [col.period for col in targets if col.period is not None and not col.future]
-    latest = max(periods) if periods else None
+    # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
+    latest: dict[bool, Period] = {}
+    for col in targets:
+        p = col.period
+        if p is not None and not col.future:
+            key = p.quarter is None
+            latest[key] = max(latest[key], p) if key in latest else p
     start = _label_anchor(text, label_start, cells[0].start(), name)
     for i, (cell, col) in enumerate(zip(cells, targets)):
         if col.change or col.period is None:
@@ -321,7 +349,8 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
         table.figures.append(Figure(
             metric=metric, basis="guidance" if col.future else "actual", value=value, unit=unit,
             period=col.period.label, evidence=text[start:end], span=(start, end),
-            accounting=acc, comparative=bool(latest and not col.future and col.period < latest),
+            accounting=acc,
+            comparative=not col.future and col.period < latest.get(col.period.quarter is None, col.period),
             table=True, confidence=0.85 if piped else 0.75,
         ))
 

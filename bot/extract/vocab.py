@@ -1,14 +1,13 @@
-"""The words of earnings texts: metric phrases, and the cues around a number.
+"""The words of earnings texts: what a metric phrase names, and the cues around a number.
 
 Every metric of `bot.figures` (see the corpus README's metric table) is named by
-one or more phrases. Phrases that name something that is *not* one of our
-metrics ("operating income" in dollars, "deferred revenue", "cash") are listed
-too, with metric None: a number bound to them is consumed and yields nothing,
-so it cannot drift to a metric named further away.
+one or more phrases, listed in `phrases.py`. Phrases that name something that is
+*not* one of our metrics ("operating income" in dollars, "deferred revenue",
+"cash") are listed too, with metric None: a number bound to them is consumed and
+yields nothing, so it cannot drift to a metric named further away.
 
-One combined regex finds every phrase in a sentence in a single pass; at a
-given position the first listed alternative wins, so specific phrases come
-before the generic ones they contain ("AI server revenue" before "revenue").
+The cue regexes here (guidance words, estimates, changes, comparisons) are
+applied to short windows next to a number.
 """
 
 from __future__ import annotations
@@ -31,6 +30,8 @@ class Phrase:
     `weak`: wording that only implies the metric ("backlog", "AI servers").
     `needs_ai`: binds only in a sentence that talks about AI ("orders", "shipments").
     `post_only`: names a metric only right after the number ("$1.70 per share").
+    `margin_of`: the margin a percent "of revenue" after this amount states ("operating
+    income was $1.3 billion, or 5.4% of revenue" → operating_margin).
     """
 
     metric: str | None
@@ -40,80 +41,8 @@ class Phrase:
     needs_ai: bool = False
     post_only: bool = False
     accounting: str | None = None
-
-
-_AI = r"AI(?:[\s-]+(?:optimized|server|servers|infrastructure|factory|data\s+center))*"
-_ISG = r"(?:Infrastructure\s+Solutions\s+Group(?:\s*\(ISG\))?|ISG)(?:'s|’s)?"
-_CSG = r"(?:Client\s+Solutions\s+Group(?:\s*\(CSG\))?|CSG)(?:'s|’s)?"
-_REV = r"(?:total\s+)?(?:net\s+)?revenues?"
-
-_PHRASES: list[tuple[str, Phrase]] = [
-    # Not metrics, though they contain a metric's words.
-    (r"(?:combined\s+)?(?:ISG|CSG)\s+and\s+(?:ISG|CSG)(?:\s+net)?\s+revenues?", Phrase(None, None)),
-    (r"(?:recurring|deferred|commercial(?:\s+client)?|consumer|services?|products?|subscription|"
-     r"software|PC|client|(?:reportable\s+)?segment|other|AI\s+PC|annual\s+recurring|"
-     r"non-AI|traditional\s+server|core)\s+(?:net\s+)?revenues?", Phrase(None, None)),
-    (r"revenue\s+(?:growth|run[\s-]rate|per\s+employee|mix|share)", Phrase(None, None)),
-    (r"(?:remaining\s+performance\s+obligations?|RPO)", Phrase(None, None)),
-    (r"basic\s+(?:earnings\s+per\s+share|EPS)", Phrase(None, None)),
-    (r"AI\s+(?:solutions|pipeline|opportunity|market|spending|capex)", Phrase(None, None)),
-    # Segments.
-    (_ISG + r"\s+operating\s+(?:income\s+)?margins?", Phrase("isg_operating_margin", "%")),
-    (r"operating\s+margins?\s+(?:for|at|in)\s+(?:the\s+)?" + _ISG, Phrase("isg_operating_margin", "%")),
-    (_CSG + r"\s+operating\s+(?:income\s+)?margins?", Phrase("csg_operating_margin", "%")),
-    (r"operating\s+margins?\s+(?:for|at|in)\s+(?:the\s+)?" + _CSG, Phrase("csg_operating_margin", "%")),
-    (_ISG + r"\s+operating\s+income", Phrase(None, "USD")),
-    (_CSG + r"\s+operating\s+income", Phrase(None, "USD")),
-    (_ISG + r"\s+(?:segment\s+)?" + _REV, Phrase("isg_revenue", "USD")),
-    (r"revenues?\s+(?:for|at|in|from)\s+(?:the\s+)?" + _ISG + r"(?!\s+and)", Phrase("isg_revenue", "USD")),
-    (_CSG + r"\s+(?:segment\s+)?" + _REV, Phrase("csg_revenue", "USD")),
-    (r"revenues?\s+(?:for|at|in|from)\s+(?:the\s+)?" + _CSG + r"(?!\s+and)", Phrase("csg_revenue", "USD")),
-    (r"infrastructure\s+(?:solutions\s+)?" + _REV, Phrase("isg_revenue", "USD")),
-    (r"servers?\s*(?:and|&)\s*networking(?:\s+(?:net\s+)?revenues?)?", Phrase("servers_networking_revenue", "USD")),
-    (r"storage\s+(?:net\s+)?revenues?", Phrase("storage_revenue", "USD")),
-    # AI.
-    (_AI + r"\s+backlog|backlog\s+(?:of|for)\s+AI(?:[\s-]+optimized)?\s+servers?", Phrase("ai_backlog", "USD")),
-    (_AI + r"\s+(?:orders|bookings)|orders\s+for\s+AI(?:[\s-]+optimized)?\s+servers?", Phrase("ai_orders", "USD")),
-    (_AI + r"\s+(?:server\s+)?(?:revenues?|shipments?|sales)", Phrase("ai_revenue", "USD")),
-    (r"AI(?:[\s-]+optimized)?\s+servers?", Phrase("ai_revenue", "USD", weak=True)),
-    (r"backlog", Phrase("ai_backlog", "USD", weak=True)),
-    (r"(?:orders|bookings)", Phrase("ai_orders", "USD", weak=True, needs_ai=True)),
-    (r"shipments?", Phrase("ai_revenue", "USD", weak=True, needs_ai=True)),
-    # Company.
-    (r"(?:non-?GAAP|adjusted)\s+(?:diluted\s+)?(?:earnings|EPS)\s+per\s+(?:diluted\s+)?share(?:\s*\(EPS\))?"
-     r"|(?:non-?GAAP|adjusted)\s+(?:diluted\s+)?EPS", Phrase("eps", "USD/share", accounting="non_gaap")),
-    (r"(?:diluted\s+)?(?:earnings|EPS)\s+per\s+(?:diluted\s+)?share(?:\s*\(EPS\))?|(?:diluted\s+)?EPS",
-     Phrase("eps", "USD/share")),
-    (r"(?:a|per)\s+(?:diluted\s+)?share", Phrase("eps", "USD/share", weak=True, post_only=True)),
-    (r"gross\s+(?:profit\s+)?margins?(?:\s+(?:rate|percentage))?", Phrase("gross_margin", "%")),
-    (r"gross\s+profit", Phrase(None, "USD")),
-    (r"operating\s+(?:income\s+|profit\s+)?margins?|EBIT\s+margins?", Phrase("operating_margin", "%", generic=True)),
-    (r"adjusted\s+free\s+cash\s+flows?|adjusted\s+FCF", Phrase("free_cash_flow", "USD", accounting="non_gaap")),
-    (r"free\s+cash\s+flows?|FCF", Phrase("free_cash_flow", "USD")),
-    (r"(?:net\s+)?cash\s+(?:flows?\s+)?(?:from|provided\s+by|generated\s+(?:by|from))\s+"
-     r"(?:operations|operating\s+activities)|operating\s+cash\s+flows?", Phrase("operating_cash_flow", "USD")),
-    (r"(?:PC|consumer|commercial|client|hardware|software|services?)\s+sales", Phrase(None, None)),
-    (r"revenues?|top[\s-]line|(?:net\s+)?sales", Phrase("revenue", "USD", generic=True)),
-    # Amounts that are not metrics: they consume the number next to them.
-    (r"(?:non-?GAAP\s+|adjusted\s+)?(?:operating|net)\s+(?:income|profit|loss|expenses?|earnings)"
-     r"|opex|operating\s+costs?", Phrase(None, None)),
-    (r"cash(?:\s+and\s+(?:cash\s+equivalents|investments))?|liquidity|debt|capex|capital\s+expenditures?"
-     r"|dividends?|(?:share\s+)?repurchases?|buybacks?|shareholders?|capital\s+return"
-     r"|(?:shareholder|capital)\s+returns?|market(?:\s+cap(?:italization)?)?|TAM|pipeline"
-     r"|valuation|price\s+target|stock|shares|P/E|deferred|inventory|gross\s+margin\s+dollars",
-     Phrase(None, None)),
-]
-
-PHRASES: tuple[Phrase, ...] = tuple(p for _, p in _PHRASES)
-# One word-start check in front of all alternatives (see periods.PERIOD_RE for why).
-PHRASE_RE = re.compile(
-    WB + "(?:" + "|".join(f"(?P<p{i}>{pat})" for i, (pat, _) in enumerate(_PHRASES)) + r")(?![A-Za-z])",
-    re.I,
-)
-
-
-def phrase_of(m: re.Match) -> Phrase:
-    return PHRASES[int(m.lastgroup[1:])]
+    margin_of: str | None = None
+    pre_only: bool = False  # names a metric only before its number ("ISG: $16.8B")
 
 
 SEGMENT_RE = re.compile(
@@ -132,7 +61,7 @@ SEGMENT_METRIC = {
 AI_RE = re.compile(r"\bAI\b")
 
 # Accounting words right before a phrase ("non-GAAP diluted EPS", "GAAP diluted EPS").
-NON_GAAP_RE = re.compile(r"\b(?:non-?GAAP|adjusted)\b", re.I)
+NON_GAAP_RE = re.compile(r"\b(?:non-?GAAP|adjusted)\b", re.IGNORECASE)
 GAAP_RE = re.compile(r"(?<![-\w])GAAP\b")
 
 # Guidance: the company's expectation for a period, not a result.
@@ -141,22 +70,36 @@ GUIDANCE_RE = re.compile(
     r"forecast(?:s|ed|ing)?|project(?:s|ed|ing|ions?)|anticipat(?:e|es|ed|ing)|sees|"
     r"midpoint|aims?\s+(?:to|for)|plans?\s+to\s+(?:reach|deliver|ship)|will\s+(?:be|reach|deliver|ship|grow)|"
     r"is\s+(?:on\s+track|poised)\s+to|estimate[sd]?)\b",
-    re.I,
+    re.IGNORECASE,
 )
+
+# Another company's figure: a sentence or clause about a peer, a supplier or a bank.
+# (Dell is the subject of every metric; "the company", "we" and "its" are read as Dell.)
+OTHER_COMPANY_RE = re.compile(
+    r"\b(?:Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
+    r"Cisco|IBM|NetApp|Pure\s+Storage|AMD|Intel|Microsoft|Apple|Oracle|CoreWeave|Broadcom|Arista|Micron|"
+    r"Nutanix|Inspur|Foxconn|Quanta|Wistron|Amazon|AWS|Alphabet|Google|Meta|xAI|OpenAI|Samsung|SK\s+Hynix|"
+    r"Morgan\s+Stanley|Goldman(?:\s+Sachs)?|JPMorgan|J\.P\.\s+Morgan|Bank\s+of\s+America|BofA|Citi(?:group)?|"
+    r"Barclays|UBS|Evercore|Bernstein|Wells\s+Fargo|Jefferies|Raymond\s+James|Wedbush|Melius|Mizuho|"
+    r"TD\s+Cowen|Loop\s+Capital|KeyBanc|Piper\s+Sandler|Deutsche\s+Bank|Baird|Citigroup|Morningstar|"
+    r"IDC|Gartner)\b"
+)
+DELL_RE = re.compile(r"\b(?:Dell|DELL|the\s+company|The\s+company|[Ww]e|[Oo]ur)\b")
 
 # Someone else's number: analysts, consensus, the market.
 ESTIMATE_RE = re.compile(
     r"\b(?:analysts?|consensus|Wall\s+Street|street\s+estimates?|estimates?|polled|LSEG|FactSet|"
+    r"price\s+target|upgraded?|downgraded?|overweight|outperform|(?:buy|sell|hold)\s+rating|"
     r"Zacks|Visible\s+Alpha|Refinitiv|S&P\s+Global|Bloomberg\s+(?:consensus|estimates)|"
     r"had\s+expected|were\s+expecting|predicted|predicts|forecasters?)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 # "…the $27.2 billion analysts had expected", "$2.47, the consensus": someone else's number.
 ESTIMATE_AFTER_RE = re.compile(
     r"[\s,]*(?:that\s+|which\s+|as\s+)?(?:analysts?|Wall\s+Street|the\s+Street|consensus|LSEG|FactSet|"
     r"expected\s+by|estimated\s+by|forecast\s+by)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 # Words before a number that make it a change, not a level: "up 88%", "grew 69%".
@@ -165,7 +108,7 @@ CHANGE_BEFORE_RE = re.compile(
     r"decreased?|decreasing|declined?|declining|jumped|jump|climbed|gained|dropped|slipped|surged|soared|"
     r"plunged|expanded|contracted|improved|by)\s+"
     r"(?:(?:about|approximately|roughly|nearly|almost|around|over|more\s+than|some|just|only)\s+)?)$",
-    re.I,
+    re.IGNORECASE,
 )
 # Words after a number that make it a change or a comparison: "38% year-over-year jump".
 CHANGE_AFTER_RE = re.compile(
@@ -173,53 +116,53 @@ CHANGE_AFTER_RE = re.compile(
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
     r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
     r"over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
-    re.I,
+    re.IGNORECASE,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
-LEVEL_BEFORE_RE = re.compile(r"\b(?:to|at|of|was|were|is|be|reached|hit|totaled|totalled)\s*$", re.I)
+LEVEL_BEFORE_RE = re.compile(r"\b(?:to|at|of|was|were|is|be|reached|hit|totaled|totalled)\s*$", re.IGNORECASE)
 
 # A comparison with an earlier period: "from under $2B a year earlier", "vs. $20.9 billion a year ago".
 COMPARE_BEFORE_RE = re.compile(
     r"\b(?:(?:up|down|rising|falling|increasing|decreasing)\s+from|from|compared\s+(?:with|to)|"
     r"versus|vs\.?|against|over)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 YEAR_AGO_RE = re.compile(
     r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
     r"(?:a\s+year\s+(?:earlier|ago)|last\s+year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
     r"[\s-]+(?:year(?:'s|’s)?|fiscal\s+year)?\s*(?:quarter|period|year)?|last\s+year|a\s+year\s+prior)",
-    re.I,
+    re.IGNORECASE,
 )
 QUARTER_AGO_RE = re.compile(
-    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.I
+    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.IGNORECASE
 )
 
 # Things a number next to which is not a period figure: a trailing-twelve-month total.
 TRAILING_RE = re.compile(
     r"\b(?:(?:last|past|trailing|prior)\s+(?:12|twelve)\s+months|TTM|LTM|trailing[\s-]twelve[\s-]month)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 # Relative claims and qualitative targets: "30–50% higher margins", "mid-single-digit".
 RELATIVE_AFTER_RE = re.compile(
     r"\s*(?:higher|lower|more|less|better|worse|greater|above|below|faster|slower|premium|discount|"
     r"share\b|stake)",
-    re.I,
+    re.IGNORECASE,
 )
 
 # "80% of free cash flow", "40% of revenue": a share of something, not a margin.
-PCT_OF_AFTER_RE = re.compile(r"\s*of\s+(?!(?:total\s+|ISG\s+|CSG\s+|ISG's\s+|CSG's\s+)?(?:net\s+)?revenues?\b)", re.I)
+PCT_OF_AFTER_RE = re.compile(r"\s*of\s+(?!(?:total\s+|ISG\s+|CSG\s+|ISG's\s+|CSG's\s+)?(?:net\s+)?revenues?\b)", re.IGNORECASE)
 
 # Market sizes, prices, valuations: a number right before these is never a figure of ours.
 NOT_FIGURE_AFTER_RE = re.compile(
     r"\s*(?:[\w/-]+\s+){0,3}?(?:market|TAM|opportunity|industry|per\s+share\s+(?:price|dividend)|"
     r"dividend|buyback|repurchase|valuation|market\s+cap|price\s+target|stock|shares\b|a\s+share\s+price)",
-    re.I,
+    re.IGNORECASE,
 )
 NOT_FIGURE_BEFORE_RE = re.compile(
     r"\b(?:price\s+target|target\s+price|shares?\s+(?:closed|rose|fell|traded|were|at)|stock\s+(?:price|closed|"
     r"rose|fell|traded)|closed\s+at|trading\s+at|traded\s+at|trades\s+at|valued\s+at|valuation\s+of|"
     r"market\s+(?:cap|capitalization|value)\s+of|dividend\s+of|P/E\s+of|multiple\s+of|buyback\s+of|"
     r"repurchase\s+(?:program|authorization)\s+(?:of|by)|boosted\s+.{0,30}\s+by)\s*(?:about|roughly|nearly|~)?\s*$",
-    re.I,
+    re.IGNORECASE,
 )

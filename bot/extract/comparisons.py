@@ -1,0 +1,138 @@
+"""Prior-period values quoted for comparison ("up from $20.9 billion a year ago").
+
+A number after "from", "compared with", "versus" … and followed by a time phrase ("a
+year earlier", "in the prior-year quarter", "last quarter", "in Q2 FY25") is the value
+of a metric in an earlier period: the metric the sentence just stated ("AI server
+revenue rose to $16B from under $2B a year earlier"), or, when it stated none, the one
+the binder finds for it ("Revenue increased 11% from $24.37 billion a year earlier").
+Its period is the stated one's year-ago or previous quarter, or the one it names. A
+comparison without a time phrase ("rose to $16B from $2B") cannot be placed: dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.extract import vocab
+from bot.extract.numbers import Quantity
+from bot.extract.periods import PeriodMention, Resolved, resolve
+from bot.extract.placement import attached_after
+from bot.figures import Figure
+from bot.fiscal import Period
+
+UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
+_FROM_END = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Prior:
+    """A number compared with: which earlier period it belongs to, relative or named."""
+
+    shift: str | None  # "year_ago" or "previous" of the figure it is compared with
+    period: Period | None  # named outright ("versus $22.9 billion in Q2 FY24")
+    tail_end: int  # end of the time phrase, for the evidence
+
+
+OR_APPOSITIVE = re.compile(r"\s*,?\s*or\s*$", re.IGNORECASE)
+
+
+_PER_SHARE = re.compile(r"\s*(?:per|a)\s+(?:diluted\s+)?share\b", re.IGNORECASE)
+
+
+def _prior(text, q, periods, ctx) -> Prior | None:
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    if unit:
+        at = unit.end()  # "$1.58 per share, in the same quarter last year"
+    after = text[at : at + 60]
+    m = vocab.YEAR_AGO_RE.match(after)
+    if m:
+        return Prior("year_ago", None, at + m.end())
+    m = vocab.QUARTER_AGO_RE.match(after)
+    if m:
+        return Prior("previous", None, at + m.end())
+    pm = attached_after(text, at, periods)
+    if pm is None or pm.kind in ("partial", "calendar"):
+        return None
+    r = resolve(pm, guidance=False, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
+    return Prior(None, r.period, pm.end) if r.period is not None else None
+
+
+def comparison(text, sent_start, q, bound, periods, ctx, appositive):
+    """A prior-period value.
+
+    Returns None (not a comparison), False (a comparison we cannot place: dropped), a
+    `Prior` (a comparison whose metric the binder must find: "Revenue increased 11% from
+    $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
+    the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
+    `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
+    """
+    before = text[max(sent_start, q.first - 30) : q.first]
+    if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
+        return None
+    prior = _prior(text, q, periods, ctx)
+    if prior is None:
+        # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
+        # a comparison with something else, read as a figure of its own.
+        return False if appositive or _FROM_END.search(before) else None
+    prev = next((b for b in reversed(bound) if b.unit == _unit_for_kind(q)), None)
+    if prev is None:
+        return prior
+    pending = None
+    period = prior.period or _shifted(prev.period, prior.shift)
+    if period is None:
+        if prior.shift is None or prev.resolved is None or not prev.resolved.open:
+            return False
+        # The figure it is compared with waits for the document's period; so does this one.
+        pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
+    start = q.first if appositive else before_cue_start(text, sent_start, q)
+    return Figure(
+        metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
+        period=period.label if period else None,
+        evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
+        low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
+    ), pending
+
+
+def compared_period(text, sent_start, q, periods) -> PeriodMention | None:
+    if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
+        return None
+    at = q.end
+    unit = _PER_SHARE.match(text, at, at + 25)
+    return attached_after(text, unit.end() if unit else at, periods)
+
+
+def _unit_for_kind(q: Quantity) -> str | None:
+    if q.kind == "usd" and q.scale == 1.0 and abs(q.value) < 100:
+        return "USD/share"
+    return UNIT_OF_KIND.get(q.kind)
+
+
+def _shifted(p: Period | None, shift: str | None) -> Period | None:
+    if p is None or shift is None:
+        return None
+    return p.year_ago() if shift == "year_ago" else p.previous()
+
+
+def as_comparative(found, prior: Prior, text):
+    """A figure bound the usual way that states a prior period's value."""
+    fig, res = found
+    period = prior.period or _shifted(Period.parse(fig.period) if fig.period else None, prior.shift)
+    pending = None
+    if period is None:
+        if prior.shift is None or res is None or not res.open:
+            return None
+        pending = Resolved(None, False, open=True, open_quarter=res.open_quarter, shift=prior.shift)
+    start, end = fig.span[0], max(fig.span[1], prior.tail_end)
+    fig = replace(fig, period=period.label if period else None, comparative=True, basis="actual",
+                  evidence=text[start:end], span=(start, end),
+                  confidence=round(max(0.05, fig.confidence - 0.1), 2))
+    return fig, pending
+
+
+def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
+    m = vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first)
+    return m.start() if m else q.first
+
+

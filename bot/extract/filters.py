@@ -1,0 +1,100 @@
+"""Numbers in prose that are not figures of ours, whatever metric words sit near them.
+
+A change ("up 88%", "a 38% year-over-year jump"), a relative claim ("30–50% higher
+margins"), a share of something ("80% of free cash flow"), a market size, a price or
+a valuation, a trailing-twelve-month total, someone else's estimate ("the $27.2
+billion analysts had expected", "vs. $2.47 expected"), or another company's figure
+("Nvidia … reported revenue of $41.1 billion"). Each test looks at a short window
+next to the number, so a sentence can hold a figure and a trap side by side.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.extract import vocab
+from bot.extract.numbers import Quantity
+from bot.extract.sentences import Clauses
+
+
+def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
+    # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
+    # its words.
+    before = text[max(sent_start, q.first - 60) : q.first]
+    after = text[q.end : q.end + 60]
+    if vocab.CHANGE_BEFORE_RE.search(before[-32:]) and not vocab.LEVEL_BEFORE_RE.search(before[-12:]):
+        return True
+    if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
+        return True
+    if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
+        return True
+    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
+        return True
+    if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
+        return True
+    clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
+    if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
+        return True
+    if vocab.ESTIMATE_AFTER_RE.match(after):
+        return True
+    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
+
+
+def about_another_company(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
+    """"Nvidia, whose GPUs power Dell's servers, reported revenue of $41.1 billion": the
+    sentence's subject (its first company) or the company nearest before the number in its
+    clause is not Dell."""
+    if vocab.OTHER_COMPANY_RE.search(text, sent_start, q.first) is None:
+        return False
+    first = _first_company(text, sent_start, q.first)
+    if first is not None and first[1] == "other":
+        return True
+    lo = clauses.start_of(q.first)
+    last = None
+    for m in vocab.OTHER_COMPANY_RE.finditer(text, lo, q.first):
+        last = (m.start(), "other")
+    for m in vocab.DELL_RE.finditer(text, lo, q.first):
+        if last is None or m.start() > last[0]:
+            last = (m.start(), "dell")
+    return last is not None and last[1] == "other"
+
+
+def _first_company(text, lo, hi):
+    o = vocab.OTHER_COMPANY_RE.search(text, lo, hi)
+    d = vocab.DELL_RE.search(text, lo, hi)
+    if o is None and d is None:
+        return None
+    if d is None or (o is not None and o.start() < d.start()):
+        return (o.start(), "other")
+    return (d.start(), "dell")
+
+
+_ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
+                   "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster",
+                   "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
+
+
+def _may_cite_estimates(clause: str) -> bool:
+    low = clause.lower()
+    return any(h in low for h in _ESTIMATE_HINTS)
+
+
+_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.IGNORECASE)
+_EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.IGNORECASE)
+
+
+_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.IGNORECASE)
+_NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
+
+
+def _market_after(after: str) -> bool:
+    """"$295 billion AI hardware/services market": a market size, not a figure."""
+    words = after.split(None, 4)
+    for w in words[:4]:
+        if _MARKET_WORDS.match(w):
+            return True
+        if w.lower() in _NOT_ADJ or not w[:1].isalnum():
+            return False
+    return False
+
+
