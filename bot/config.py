@@ -59,7 +59,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
@@ -126,7 +126,8 @@ class FeedConfig(Strict):
         if not v.strip():
             raise ValueError("must not be empty")
         if "://" in v and not v.startswith(("http://", "https://", "file://")):
-            raise ValueError(f"must be an http(s):// URL, a file:// URL or a local path (got {v!r})")
+            raise ValueError("must be an http(s):// URL, a file:// URL or a local path "
+                             f"(got {v!r})")
         return v
 
     @model_validator(mode="after")
@@ -391,12 +392,12 @@ def _line_map(node: yaml.Node | None, path: tuple = (), out: dict | None = None)
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            sub = path + (key.value,)
+            sub = (*path, key.value)
             out[sub] = key.start_mark.line + 1
             _line_map(value, sub, out)
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
-            _line_map(value, path + (i,), out)
+            _line_map(value, (*path, i), out)
     return out
 
 

@@ -54,7 +54,7 @@ def _print_figures(app) -> None:
     with store.transaction(app.engine) as s:
         rows = store.figures.history(s)
     print("Stored figures (newest first):")
-    for f, item in rows:
+    for f, _item in rows:
         value = ("~" if f.approx else "") + format_value(f.value, f.unit)
         flags = ",".join(k for k, on in (("guidance", f.basis == "guidance"),
                                           ("non-GAAP", f.accounting == "non_gaap"),

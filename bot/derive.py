@@ -1,9 +1,9 @@
 """Derived metrics (pure): the conversion ratios and margin moves traders watch.
 
     ai_book_to_bill        = ai_orders(Q) / ai_revenue(Q)                      (x)
-    ai_backlog_conversion  = ai_revenue(Q) / ai_backlog(Q−1) × 100             (% of backlog shipped)
+    ai_backlog_conversion  = ai_revenue(Q) / ai_backlog(Q−1) × 100    (% of backlog shipped)
     ai_backlog_coverage    = ai_backlog(Q) / ai_revenue(Q)                     (quarters)
-    ai_guidance_coverage   = ai_backlog(Q) / (ai_revenue guidance(FY) − Σ ai_revenue(FY-Q1…Q))  (x)
+    ai_guidance_coverage   = ai_backlog(Q) / (guidance(FY) − Σ ai_revenue(FY-Q1…Q))  (x)
     <margin>_qoq_bps       = (margin(Q) − margin(Q−1)) × 100                   (bps)
     <margin>_yoy_bps       = (margin(P) − margin(P − 1 year)) × 100            (bps)
 

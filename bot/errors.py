@@ -40,7 +40,13 @@ class SourceError(MarketbotError):
 
 
 class FetchError(SourceError):
-    """The source could not be fetched (DNS, timeout, HTTP 4xx/5xx, oversize)."""
+    """The source could not be fetched (DNS, timeout, HTTP 4xx/5xx, oversize).
+    `status` is the HTTP status when the server answered with an error."""
+
+    def __init__(self, reason: str, *, retryable: bool = True, retry_after: float | None = None,
+                 status: int | None = None):
+        super().__init__(reason, retryable=retryable, retry_after=retry_after)
+        self.status = status
 
 
 class ParseError(SourceError):

@@ -153,7 +153,8 @@ def _status_error(r: httpx.Response) -> FetchError:
     # 408/425/429 and 5xx are transient by definition; other 4xx mean the URL or our
     # request is wrong, but a feed is still retried later (at the capped backoff).
     retryable = r.status_code in (408, 425, 429) or r.status_code >= 500
-    return FetchError(reason, retryable=retryable, retry_after=retry_after)
+    return FetchError(reason, retryable=retryable, retry_after=retry_after,
+                      status=r.status_code)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

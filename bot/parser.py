@@ -62,7 +62,7 @@ def parse_feed(body: bytes, *, feed: str, url: str = "", content_type: str = "",
     for index, entry in enumerate(parsed.entries):
         try:
             item = _item(entry, feed=feed, source_kind=source_kind, company=company)
-        except Exception as exc:  # one bad entry never loses the rest
+        except Exception as exc:  # noqa: BLE001 (one bad entry never loses the rest)
             log.warning("parse: %s: entry %d skipped: %s: %s", feed, index,
                         type(exc).__name__, exc)
             skipped += 1

@@ -10,6 +10,7 @@ polls until then.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -83,10 +84,8 @@ class Runner:
         self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_EVERY),
                                id="deliver", name="deliver alerts", next_run_time=now)
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread (tests)
                 signal.signal(sig, lambda *_: self.stop())
-            except ValueError:  # not the main thread (tests)
-                pass
         log.info("scheduler: %d feed(s) scheduled", len(enabled_feeds(self.app)))
         self.scheduler.start()
 

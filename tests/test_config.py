@@ -57,7 +57,7 @@ def test_shipped_feeds_yaml_is_valid() -> None:
 
 
 def test_missing_file_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
         load_config("nope.yaml")
 
 

@@ -61,6 +61,7 @@ def test_http_errors_carry_reason_and_retryability(server, reply, reason, retrya
         fetcher().get(url)
     assert (err.value.reason, err.value.retryable, err.value.retry_after) == (
         reason, retryable, retry_after)
+    assert err.value.status == int(reason.split()[1])
 
 
 def test_oversize_by_content_length(server) -> None:

@@ -11,8 +11,17 @@ import pytest
 from pydantic import BaseModel
 
 from bot.cli import cli
-from bot.config import (ArticlesConfig, CompanyConfig, EdgarConfig, FeedConfig, FiscalYearConfig, HttpConfig,
-                        ReconcileConfig, RuleConfig, SlackConfig)
+from bot.config import (
+    ArticlesConfig,
+    CompanyConfig,
+    EdgarConfig,
+    FeedConfig,
+    FiscalYearConfig,
+    HttpConfig,
+    ReconcileConfig,
+    RuleConfig,
+    SlackConfig,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -21,7 +30,7 @@ README = (ROOT / "README.md").read_text()
 def commands(cmd: click.Command, prefix: tuple[str, ...] = ()):
     if isinstance(cmd, click.Group):
         for name, sub in cmd.commands.items():
-            yield from commands(sub, prefix + (name,))
+            yield from commands(sub, (*prefix, name))
         if cmd.invoke_without_command:
             yield prefix
     else:

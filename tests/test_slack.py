@@ -81,7 +81,7 @@ def test_links_only_for_http_urls() -> None:
 
 def test_one_message_per_source_with_a_section_each() -> None:
     many = [payload(metric_label=f"Metric {i}") for i in range(5)]
-    text, blocks = render(many)
+    _, blocks = render(many)
     assert blocks[0]["text"]["text"] == "DELL: 5 metrics moved"
     assert sum(b["type"] == "section" for b in blocks) == 5
 
@@ -98,7 +98,7 @@ def test_limits_are_respected() -> None:
 def test_feed_notices() -> None:
     down = {"kind": "feed_down", "feed": "yahoo", "reason": "HTTP 503 <b>", "failures": 5,
             "since": "2026-06-06T10:00:00+00:00"}
-    text, blocks = render([down])
+    text, _ = render([down])
     assert "Feed yahoo has failed 5 times in a row" in text and "&lt;b&gt;" in text
     up = {"kind": "feed_up", "feed": "yahoo", "failures": 0}
     assert "recovered" in render([up])[0]

@@ -47,7 +47,6 @@ USER_AGENT_HELP = ("SEC requires a User-Agent naming you and a contact e-mail (S
                    "fair-access policy): set edgar.user_agent in feeds.yaml or SEC_USER_AGENT, "
                    "e.g. \"Jane Trader jane@example.com\"")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_STATUS = re.compile(r"^HTTP (\d{3})\b")
 
 
 # ---------------------------------------------------------------- settings
@@ -209,9 +208,8 @@ class EdgarClient:
 
 
 def status_of(exc: FetchError) -> int | None:
-    """The HTTP status behind a FetchError (bot.fetcher words them "HTTP 403 …")."""
-    m = _STATUS.match(exc.reason)
-    return int(m[1]) if m else None
+    """The HTTP status behind a FetchError, when the server answered."""
+    return getattr(exc, "status", None)
 
 
 def _explained(exc: FetchError) -> FetchError:
@@ -219,7 +217,7 @@ def _explained(exc: FetchError) -> FetchError:
         return exc
     return FetchError(f"{exc.reason}: SEC refuses undeclared or too-fast clients (check "
                       "edgar.user_agent; the limit is 10 requests/s)", retryable=True,
-                      retry_after=exc.retry_after)
+                      retry_after=exc.retry_after, status=403)
 
 
 def _path(url: str) -> str:

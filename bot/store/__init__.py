@@ -10,5 +10,13 @@
 from bot.store import alerts, articles, feeds, figures, items
 from bot.store.db import init_db, make_engine, transaction
 
-__all__ = ["alerts", "articles", "feeds", "figures", "items", "init_db", "make_engine",
-           "transaction"]
+__all__ = [
+           "alerts",
+           "articles",
+           "feeds",
+           "figures",
+           "init_db",
+           "items",
+           "make_engine",
+           "transaction",
+]
