@@ -58,7 +58,8 @@ class Analysis:
         """The alert rows this item causes (already inserted)."""
         ctx = _Context(self, s, item, item_id, company)
         derived = ctx.derive(rows)
-        candidates = _best_per_key(rows) + derived + ctx.late_basis(rows)
+        candidates = [r for r in _best_per_key(rows) if ctx.stands(r)]
+        candidates += derived + ctx.late_basis(rows)
         queued = []
         for row in _unique(candidates):
             queued += ctx.evaluate(row)
@@ -80,6 +81,12 @@ class _Context:
         return store.figures.current(self.s, company=self.company.ticker, metric=metric,
                                      basis=basis, period=period, accounting=accounting,
                                      exclude_item=exclude_item)
+
+    def stands(self, row: FigureRow) -> bool:
+        """Whether this item holds the current value of the row's period: a later but less
+        authoritative report of a period never alerts (and never corrects)."""
+        found = self.current(row.metric, row.basis, row.period, row.accounting)
+        return found is not None and found.item_id == row.item_id
 
     def lookup_for(self, row: FigureRow) -> rules.Lookup:
         """Values standing for other periods; for the row's own period (revisions), the
@@ -111,9 +118,11 @@ class _Context:
             before = self.current(metric, "actual", period, accounting)
             if before is not None and abs(before.value - value.value) <= 1e-9:
                 continue
+            # Stamped with the time of computation: among derived values of one period
+            # the newest computation (from the inputs current now) stands.
             out.append(store.figures.insert_derived(
                 self.s, item_id=self.item_id, company=self.company.ticker, derived=value,
-                published=self.item.published))
+                published=self.now))
         return out
 
     def late_basis(self, rows: list[FigureRow]) -> list[FigureRow]:
@@ -143,6 +152,10 @@ class _Context:
         for firing in rules.evaluate(self.cfg.rules, obs, self.lookup_for(row)):
             if self._cooling_down(firing.rule, obs):
                 continue
+            if firing.rule.revision_pct is not None and self._stated_before(row):
+                log.info("rules: %s: %s %s %s repeats earlier guidance, not a revision",
+                         firing.rule.rule_id, obs.metric, obs.period, obs.value)
+                continue
             alert = rule_alert(firing, item_id=self.item_id, figure_id=row.id,
                                item=self._source(row), company_name=self.company.name,
                                evidence=self._quote(row),
@@ -163,6 +176,14 @@ class _Context:
                      obs.period)
             return True
         return False
+
+    def _stated_before(self, row: FigureRow) -> bool:
+        """Whether another item already stated this value for this period (a recap of
+        superseded guidance is old news, not a cut)."""
+        earlier = store.figures.values_for(
+            self.s, company=row.company, metric=row.metric, basis=row.basis, period=row.period,
+            accounting=row.accounting, exclude_item=row.item_id)
+        return any(not _differs(v, row.value, row.unit, self.cfg.reconcile) for v in earlier)
 
     def _moves(self, obs: Observation) -> dict[str, str]:
         """A margin's q/q and y/y moves, for the message."""

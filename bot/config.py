@@ -176,11 +176,11 @@ class RuleConfig(Strict):
         if not kinds:
             raise ValueError("a rule needs a threshold: above, below, change_bps, change_pct "
                              "or revision_pct")
-        if self.above is not None and self.below is not None and self.above >= self.below:
-            # "above 20 and below 10" can never hold; "above 10, below 20" is a band alarm
-            # and is not what above/below mean here either: each fires on its own.
+        if self.above is not None and self.below is not None and self.above <= self.below:
+            # Each level fires on its own: "above 20, below 15" alarms outside a band, but
+            # "above 15, below 20" holds for every value.
             raise ValueError(f"contradictory: above {self.above} and below {self.below} "
-                             "(use two rules for two levels)")
+                             "would fire on every value (above must be higher than below)")
         if self.change_bps is not None and METRICS[self.metric].unit != "%":
             raise ValueError(f"change_bps applies to percentage metrics; {self.metric} is in "
                              f"{METRICS[self.metric].unit} (use change_pct)")
@@ -317,6 +317,10 @@ def parse_config(text: str, filename: str = "feeds.yaml") -> Config:
     if not isinstance(data, Mapping):
         raise ConfigError([f"{filename}:1: the file must be a mapping with feeds, rules, slack"])
     lines = _line_map(node)
+    if duplicates := _duplicate_keys(node):
+        raise ConfigError([f"{filename}:{line}: {_key_path(loc)}: duplicate key (the earlier "
+                           f"one on line {first} would be silently dropped)"
+                           for loc, line, first in duplicates])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -382,6 +386,23 @@ def _line_for(lines: dict[tuple, int], loc: tuple) -> int:
     while loc and loc not in lines:
         loc = loc[:-1]
     return lines.get(loc, 1)
+
+
+def _duplicate_keys(node: yaml.Node | None, path: tuple = ()) -> list[tuple[tuple, int, int]]:
+    """(key path, line, line of the first occurrence) for each key given twice."""
+    out: list[tuple[tuple, int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict = {}
+        for key, value in node.value:
+            sub = (*path, key.value)
+            if key.value in seen:
+                out.append((sub, key.start_mark.line + 1, seen[key.value]))
+            seen.setdefault(key.value, key.start_mark.line + 1)
+            out += _duplicate_keys(value, sub)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            out += _duplicate_keys(value, (*path, i))
+    return out
 
 
 def _line_map(node: yaml.Node | None, path: tuple = (), out: dict | None = None) -> dict:

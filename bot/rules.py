@@ -120,6 +120,8 @@ def context_change(obs: Observation, lookup: Lookup, compare: str = "qoq") -> Ch
     """The move vs the comparison period: bps for percentages, percent otherwise."""
     if obs.period is None:
         return None
+    if Period.parse(obs.period).quarter is None:
+        compare = "yoy"  # a fiscal year compares with the year before
     prev = lookup(obs.metric, obs.basis, compare_period(obs.period, compare), obs.accounting)
     return _change(obs, prev, compare, in_bps=obs.unit == "%") if prev else None
 
@@ -140,6 +142,8 @@ def compare_period(period: str, compare: str) -> str:
 
 def _period_change(rule: RuleConfig, obs: Observation, lookup: Lookup
                    ) -> tuple[Change | None, str | None]:
+    if rule.compare == "qoq" and Period.parse(obs.period).quarter is None:
+        return None, None  # a fiscal year has no previous quarter; use compare: yoy
     prev = lookup(obs.metric, obs.basis, compare_period(obs.period, rule.compare), obs.accounting)
     if prev is None:
         return None, None

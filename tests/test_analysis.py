@@ -143,3 +143,51 @@ def test_coverage_metrics_alert_with_their_inputs(tmp_path, rule, expected) -> N
     p = json.loads(alert.payload)
     assert f"{p['metric_label']} {p['value_text']}" == expected
     assert any(i.startswith("AI server backlog $51.3B") for i in p["inputs"])
+
+
+def test_a_later_less_authoritative_value_does_not_alert(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "gm-low", "metric": "gross_margin", "below": 18}])
+    ir = sentence("gm-ir", "Dell's gross margin was 18.3% in the first quarter of fiscal 2027.",
+                  "2026-05-28")
+    news = sentence("gm-news", "Dell's gross margin was 17.3% in the first quarter of fiscal "
+                               "2027.", "2026-06-02")
+    assert bot.poll(ir=[ir]) == []
+    assert bot.poll(ir=[ir], news=[news]) == []  # the press release's 18.3% stands
+
+
+def test_a_recap_of_superseded_guidance_is_not_a_cut(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "ai-guide", "metric": "ai_revenue", "basis": "guidance",
+                          "revision_pct": 5}])
+    march = sentence("g1", "Dell expects AI server revenue of $20 billion for fiscal 2027.",
+                     "2026-03-01")
+    may = sentence("g2", "Dell now expects AI server revenue of $25 billion for fiscal 2027.",
+                   "2026-05-29")
+    recap = sentence("g3", "Back in March, Dell expected AI server revenue of $20 billion for "
+                           "fiscal 2027.", "2026-05-30")
+    assert bot.poll(news=[march]) == []
+    (raised,) = bot.poll(news=[march, may])
+    assert json.loads(raised.payload)["crossed"] == ["guidance raised ≥ 5%"]
+    assert bot.poll(news=[march, may, recap]) == [raised]
+
+
+def test_a_recomputed_ratio_from_an_earlier_press_release_corrects_the_alert(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "b2b", "metric": "ai_book_to_bill", "above": 1.4}])
+    (alert,) = bot.poll(news=[ORDERS_NEWS, REVENUE_NEWS])  # 24 / 16.1 = 1.49x (June 2)
+    revenue_ir = sentence("r-ir", "Dell's AI server revenue was $20 billion in the first "
+                                  "quarter of fiscal 2027.", "2026-05-28")
+    alerts = bot.poll(news=[ORDERS_NEWS, REVENUE_NEWS], ir=[revenue_ir])
+    (correction,) = alerts[1:]
+    p = json.loads(correction.payload)
+    assert (p["value_text"], p["verdict"]) == (
+        "1.20x", "with the corrected value the rule no longer fires")
+
+
+def test_a_quarter_on_quarter_rule_ignores_fiscal_years(tmp_path) -> None:
+    bot = Bot(tmp_path, [{"name": "qoq", "metric": "gross_margin", "change_bps": 50},
+                         {"name": "yoy", "metric": "gross_margin", "change_bps": 50,
+                          "compare": "yoy"}])
+    fy26 = sentence("fy26", "Dell's gross margin was 20.1% for fiscal 2026.", "2026-03-01")
+    fy27 = sentence("fy27", "Dell's gross margin was 18.0% for fiscal 2027.", "2027-03-01")
+    (alert,) = bot.poll(news=[fy26, fy27])
+    assert (alert.rule_id, alert.period) == ("yoy", "FY2027")
+    assert json.loads(alert.payload)["change_text"] == "−210 bps y/y"

@@ -68,20 +68,34 @@ def current(s: Session, *, company: str, metric: str, basis: str, period: str,
             accounting: str | None = None, exclude_item: int | None = None,
             before: datetime | None = None) -> FigureRow | None:
     """The value that stands for a period: most authoritative source, then newest."""
-    q = select(FigureRow).where(
-        FigureRow.company == company, FigureRow.metric == metric, FigureRow.basis == basis,
-        FigureRow.period == period)
+    q = _of_period(select(FigureRow), company, metric, basis, period, accounting, exclude_item)
+    if before is not None:
+        q = q.where(FigureRow.observed_at < before)
+    q = q.order_by(_AUTHORITY, col(FigureRow.published_at).desc().nulls_last(),
+                   col(FigureRow.id).desc())
+    return s.exec(q.limit(1)).first()
+
+
+def values_for(s: Session, *, company: str, metric: str, basis: str, period: str,
+               accounting: str | None = None, exclude_item: int | None = None) -> list[float]:
+    """Every value observed for a period (one accounting family)."""
+    q = _of_period(select(FigureRow.value), company, metric, basis, period, accounting,
+                   exclude_item)
+    return list(s.exec(q))
+
+
+def _of_period(q, company: str, metric: str, basis: str, period: str, accounting: str | None,
+               exclude_item: int | None):
+    """Restrict a query to one (company, metric, basis, period, accounting family)."""
+    q = q.where(FigureRow.company == company, FigureRow.metric == metric,
+                FigureRow.basis == basis, FigureRow.period == period)
     if accounting_family(accounting) == "non_gaap":
         q = q.where(FigureRow.accounting == "non_gaap")
     else:
         q = q.where(or_(col(FigureRow.accounting).is_(None), FigureRow.accounting == "gaap"))
     if exclude_item is not None:
         q = q.where(FigureRow.item_id != exclude_item)
-    if before is not None:
-        q = q.where(FigureRow.observed_at < before)
-    q = q.order_by(_AUTHORITY, col(FigureRow.published_at).desc().nulls_last(),
-                   col(FigureRow.id).desc())
-    return s.exec(q.limit(1)).first()
+    return q
 
 
 def history(s: Session, *, metric: str | None = None, company: str | None = None,
