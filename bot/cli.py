@@ -30,28 +30,25 @@ DEFAULT_CONFIG = "feeds.yaml"
 # ---------------------------------------------------------------- helpers
 
 
-class RedactSecrets(logging.Filter):
-    """Last line of defence: no log line ever carries a token or webhook URL."""
+class RedactingFormatter(logging.Formatter):
+    """Last line of defence: no log line — message, traceback or stack — ever carries a
+    token or webhook URL, whatever a library puts in an exception."""
 
-    def __init__(self, secrets: list[str]):
-        super().__init__()
+    def __init__(self, secrets: list[str], fmt: str, datefmt: str):
+        super().__init__(fmt, datefmt)
         self.secrets = [s for s in secrets if s]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            msg = record.getMessage()
-            if any(s in msg for s in self.secrets):
-                for s in self.secrets:
-                    msg = msg.replace(s, "<secret>")
-                record.msg, record.args = msg, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
 
 
 def setup_logging(level: str, env: Env) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
-                                           "%Y-%m-%dT%H:%M:%S"))
-    handler.addFilter(RedactSecrets(env.secrets()))
+    handler.setFormatter(RedactingFormatter(env.secrets(), "%(asctime)s %(levelname)s "
+                                            "%(message)s", "%Y-%m-%dT%H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

@@ -52,6 +52,14 @@ class _Outcome:
     error: DeliveryError | None = None
     wait: float = 0.0
     attempts: int = 1
+    lost: bool = False  # our lease ran out: another sender holds the alerts now
+
+
+# Longest wait spent inline between two attempts; a longer one (a long Retry-After, a
+# late round of backoff) defers the alerts to a later drain instead of blocking this one.
+MAX_INLINE_WAIT = 60.0
+# Between drains the backoff keeps growing with every failed attempt, up to this.
+MAX_DEFER = 900.0
 
 
 class Delivery:
@@ -75,8 +83,12 @@ class Delivery:
         if self.sink is None:
             self._show(due, report)
             return report
+        blocked: set[str] = set()  # channels whose Slack is failing in this drain
         for rows in _groups(due):
-            self._deliver_group(rows, report)
+            if rows[0].channel in blocked:
+                continue  # same outage: leave them for a later drain
+            if self._deliver_group(rows, report) is False:
+                blocked.add(rows[0].channel)
         return report
 
     # -- no credentials: print once, keep pending
@@ -90,8 +102,8 @@ class Delivery:
             with store.transaction(self.engine) as s:
                 store.alerts.mark_shown(s, [r.id for r in fresh], now=self.clock())
 
-    # -- one message for a group of alerts
-    def _deliver_group(self, rows: list[AlertRow], report: DeliveryReport) -> None:
+    # -- one message for a group of alerts; False when Slack failed in a retryable way
+    def _deliver_group(self, rows: list[AlertRow], report: DeliveryReport) -> bool | None:
         with store.transaction(self.engine) as s:
             held = set(store.alerts.claim(s, [r.id for r in rows], now=self.clock(),
                                           lease=self.lease, owner=self.owner))
@@ -108,6 +120,10 @@ class Delivery:
             channel, thread_ts = where
         text, blocks = render([json.loads(r.payload) for r in rows], mention=_mention(rows))
         outcome = self._send(channel, text, blocks, rows[0].attempts, thread_ts, ids)
+        if outcome.lost:
+            log.warning("delivery: %s: lease on alert(s) %s lost while retrying; another "
+                        "sender has them", channel, ",".join(map(str, ids)))
+            return None
         now = self.clock()
         with store.transaction(self.engine) as s:
             if outcome.posted is not None:
@@ -132,6 +148,7 @@ class Delivery:
                 log.warning("delivery: %s: %s; %d alert(s) stay pending, next try in %.0fs",
                             channel, outcome.error.reason, len(ids), outcome.wait)
         self._count(outcome)
+        return outcome.error is None or not outcome.error.retryable
 
     def _thread(self, row: AlertRow) -> tuple[str, str | None] | None:
         """Where a correction goes: its parent's thread once the parent is sent; on its
@@ -144,10 +161,12 @@ class Delivery:
             return None
         return (parent.slack_channel or parent.channel), parent.slack_ts
 
-    def _renew(self, ids: list[int]) -> None:
-        """Extend our lease before another attempt, so nobody else takes these alerts."""
+    def _renew(self, ids: list[int], wait: float) -> bool:
+        """Hold our lease through a wait and the attempt after it; False when another
+        sender has taken the alerts meanwhile."""
+        until = self.clock() + timedelta(seconds=wait) + self.lease
         with store.transaction(self.engine) as s:
-            store.alerts.renew(s, ids, until=self.clock() + self.lease, owner=self.owner)
+            return store.alerts.renew(s, ids, until=until, owner=self.owner) == len(ids)
 
     def _release(self, ids: list[int]) -> None:
         with store.transaction(self.engine) as s:
@@ -156,25 +175,29 @@ class Delivery:
     def _send(self, channel: str, text: str, blocks: list[dict], previous_attempts: int,
               thread_ts: str | None, ids: list[int]) -> _Outcome:
         attempts = self.cfg.max_attempts
+        inline_limit = min(MAX_INLINE_WAIT, self.lease.total_seconds() / 2)
         for attempt in range(1, attempts + 1):
             self._pace(channel)
-            if attempt > 1:
-                self._renew(ids)
             try:
                 return _Outcome(posted=self.sink.post(channel, text, blocks, thread_ts),
                                 attempts=attempt)
             except DeliveryError as exc:
                 if not exc.retryable:
                     return _Outcome(error=exc, attempts=attempt)
-                wait = self._backoff(exc, previous_attempts + attempt)
-                if attempt == attempts:
-                    return _Outcome(error=exc, wait=wait, attempts=attempt)
+                wait = self._backoff(exc, attempt)
+                if attempt == attempts or wait > inline_limit:
+                    later = min(self.cfg.retry_base * 2 ** (previous_attempts + attempt),
+                                MAX_DEFER)
+                    return _Outcome(error=exc, wait=max(wait, later), attempts=attempt)
+                if not self._renew(ids, wait):
+                    return _Outcome(lost=True, attempts=attempt)
                 log.warning("delivery: %s: %s, retry in %.1fs (attempt %d/%d)", channel,
                             exc.reason, wait, attempt, attempts)
                 self.sleep(wait)
         raise AssertionError("unreachable")
 
     def _backoff(self, exc: DeliveryError, attempt: int) -> float:
+        """Retry-After when Slack gives one, else retry_base × 2^(attempt−1) (this round)."""
         if exc.retry_after is not None:
             return min(exc.retry_after, self.cfg.max_retry_after)
         return min(self.cfg.retry_base * 2 ** (attempt - 1), self.cfg.max_retry_after)

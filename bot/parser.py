@@ -2,7 +2,9 @@
 
 - Entity declarations are refused before parsing: a DOCTYPE with <!ENTITY …> is
   how "billion laughs" and external-entity attacks start, and no real feed needs
-  one (feedparser's loose parser would otherwise have a go at it).
+  one. The whole document is scanned (also as UTF-16/32 when it is), so neither a
+  long comment before the DOCTYPE nor another encoding hides one. (expat's own
+  amplification limit stays as a second line of defence.)
 - A malformed entry is skipped and counted; it never loses the other entries.
 - A document with no entries that feedparser flags as broken is a ParseError.
 """
@@ -24,7 +26,7 @@ from bot.text import html_to_text
 log = logging.getLogger("marketbot.parser")
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_DOCTYPE_WINDOW = 64 * 1024
+_WIDE_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 _HTML_PAGE = re.compile(rb"<!doctype html|<html[\s>]", re.IGNORECASE)
 
 
@@ -40,7 +42,7 @@ def parse_feed(body: bytes, *, feed: str, url: str = "", content_type: str = "",
                source_kind: str = "news", company: str = "DELL") -> ParsedFeed:
     if not body.strip():
         raise ParseError("empty response body", retryable=True)
-    if _ENTITY_DECL.search(body[:_DOCTYPE_WINDOW]):
+    if _declares_entities(body):
         raise ParseError("XML entity declarations are not allowed (possible XML bomb)",
                          retryable=False)
     headers = {"content-location": url} if url.startswith("http") else {}
@@ -73,6 +75,14 @@ def parse_feed(body: bytes, *, feed: str, url: str = "", content_type: str = "",
             continue
         items.append(item)
     return ParsedFeed(html_to_text(parsed.feed.get("title", "")), items, skipped, warning)
+
+
+def _declares_entities(body: bytes) -> bool:
+    if _ENTITY_DECL.search(body):
+        return True
+    if b"\x00" not in body[:1024]:
+        return False  # not a UTF-16/32 document
+    return any("<!entity" in body.decode(enc, "replace").lower() for enc in _WIDE_ENCODINGS)
 
 
 def _item(entry, *, feed: str, source_kind: str, company: str) -> Item | None:

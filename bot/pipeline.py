@@ -105,16 +105,30 @@ class Pipeline:
 
     # ------------------------------------------------------------ poll
     def poll(self, feed: FeedConfig) -> PollResult:
-        app, now = self.app, self.app.clock()
-        with store.transaction(app.engine) as s:
-            state = store.feeds.get_state(s, feed.name)
+        """Poll one feed; never raises. A bug or a database error met on the way is
+        recorded on the feed like any other failure (and logged with its traceback)."""
+        now = self.app.clock()
         try:
-            source = self.sources.get(feed.kind)
-            if source is None:
-                raise SourceError(f"no source for feed kind {feed.kind!r}", retryable=False)
-            batch = source.collect(feed, state, self._unseen)
+            return self._poll(feed, now)
         except SourceError as exc:
             return self._failed(feed, exc, now)
+        except Exception as exc:  # noqa: BLE001 (one feed's bug must not stop the others)
+            log.exception("poll: %s: unexpected %s", feed.name, type(exc).__name__)
+            reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
+            try:
+                return self._failed(feed, SourceError(reason), now)
+            except Exception:  # noqa: BLE001 (the database itself is failing)
+                log.exception("poll: %s: could not record the failure", feed.name)
+                return PollResult(feed.name, ok=False, error=reason)
+
+    def _poll(self, feed: FeedConfig, now: datetime) -> PollResult:
+        app = self.app
+        with store.transaction(app.engine) as s:
+            state = store.feeds.get_state(s, feed.name)
+        source = self.sources.get(feed.kind)
+        if source is None:
+            raise SourceError(f"no source for feed kind {feed.kind!r}", retryable=False)
+        batch = source.collect(feed, state, self._unseen)
         if batch.warning:
             log.warning("parse: %s: read despite: %s", feed.name, batch.warning)
         if batch.skipped:

@@ -191,3 +191,33 @@ def test_a_quarter_on_quarter_rule_ignores_fiscal_years(tmp_path) -> None:
     (alert,) = bot.poll(news=[fy26, fy27])
     assert (alert.rule_id, alert.period) == ("yoy", "FY2027")
     assert json.loads(alert.payload)["change_text"] == "−210 bps y/y"
+
+
+def test_a_source_that_crashes_is_recorded_and_the_other_feeds_go_on(tmp_path) -> None:
+    """A bug in one source (here: XBRL facts of a shape nobody expected) is a failed poll
+    of that feed, with its reason, not a crash of the run."""
+    from bot.pipeline import Batch, Pipeline, RssSource
+
+    class Broken:
+        def collect(self, feed, state, unseen) -> Batch:
+            raise TypeError("'int' object is not iterable")
+
+    good = tmp_path / "good.xml"
+    good.write_bytes(rss(GM_Q1))
+    config = parse_config(yaml.safe_dump({
+        "feeds": [{"name": "broken", "kind": "edgar"}, {"name": "good", "url": str(good)}],
+        "slack": {"channel": "#c"}}))
+    app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    try:
+        pipeline = Pipeline(app, {"rss": RssSource(app), "edgar": Broken()})
+        report = run_once(app, pipeline, Delivery(app.engine, None, config.slack,
+                                                  clock=app.clock, out=_Null()))
+        results = {p.feed: p for p in report.polls}
+        assert results["good"].ok and results["good"].new_items == 1
+        assert results["broken"].error == "internal error: TypeError: 'int' object is not " \
+                                          "iterable"
+        with store.transaction(app.engine) as s:
+            state = store.feeds.get_state(s, "broken")
+        assert state.consecutive_failures == 1 and state.last_error.startswith("internal error")
+    finally:
+        app.close()

@@ -33,6 +33,10 @@ def test_normalise(url, key) -> None:
     ("https://example.com/a", "https://example.com/", "https://example.com/a"),
     ("https://example.com/a", "/a/amp", "https://example.com/a"),
     ("https://example.com/a", "javascript:void(0)", "https://example.com/a"),
+    # Another site's article: a page may not claim it (cache poisoning).
+    ("https://evil.example.net/x", "https://www.reuters.com/dell-q1", "https://evil.example.net/x"),
+    ("https://news.example.co.uk/a", "https://www.example.co.uk/a", "https://www.example.co.uk/a"),
+    ("https://news.other.co.uk/a", "https://www.example.co.uk/a", "https://news.other.co.uk/a"),
 ])
 def test_choose_canonical(final, declared, canonical) -> None:
     assert choose_canonical(final, declared) == canonical

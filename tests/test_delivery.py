@@ -157,3 +157,48 @@ def test_without_credentials_alerts_print_once_and_stay_pending(engine) -> None:
     assert d.out.getvalue().count("[alert → #dell-alerts]") == 1
     assert d.run().shown == 0
     assert {r.status for r in rows(engine)} == {"pending"}
+
+
+def test_a_long_retry_after_defers_instead_of_blocking_the_drain(engine, slack) -> None:
+    queue(engine, 1, group="a")
+    queue(engine, 1, group="b")
+    queue(engine, 1, group="c", channel="#other")
+    slack.fail_next(SlackServer.rate_limited(120))
+    clock = Clock()
+    report = delivery(engine, WebApiSink(slack.token, base_url=slack.api_url), clock).run()
+    assert clock.slept == []  # nothing waited inline
+    # The rate-limited channel is left alone for this drain; the other channel goes out.
+    assert (report.retrying, report.sent) == (1, 1)
+    assert [m["channel"] for m in slack.messages] == ["#other"]
+    first = rows(engine)[0]
+    assert first.next_attempt_at == NOW + timedelta(seconds=120)
+    clock.now += timedelta(seconds=121)
+    assert delivery(engine, WebApiSink(slack.token, base_url=slack.api_url),
+                    clock).run().sent == 2
+
+
+class StealingSink:
+    """The real sink, but another sender takes over the alerts while Slack is failing."""
+
+    def __init__(self, sink, engine):
+        self.sink, self.engine = sink, engine
+
+    def post(self, *args, **kw):
+        try:
+            return self.sink.post(*args, **kw)
+        except Exception:
+            from sqlmodel import update
+            with store.transaction(self.engine) as s:
+                s.exec(update(AlertRow).values(claimed_by="other-replica"))
+            raise
+
+
+def test_a_sender_that_lost_its_lease_does_not_post(engine, slack) -> None:
+    queue(engine)
+    slack.fail_next(Reply(500, "x"))
+    sink = StealingSink(WebApiSink(slack.token, base_url=slack.api_url), engine)
+    report = delivery(engine, sink, Clock()).run()
+    assert slack.messages == [] and len(slack.hits("/api/chat.postMessage")) == 1
+    assert (report.sent, report.retrying, report.failed) == (0, 0, 0)
+    (row,) = rows(engine)
+    assert (row.status, row.claimed_by) == ("pending", "other-replica")

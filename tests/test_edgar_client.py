@@ -134,10 +134,20 @@ def test_every_sec_url_goes_to_the_configured_base(server, given, expected) -> N
     assert client.rewrite(given) == expected.format(www=server.url, data=server.url + "/data")
 
 
-def test_non_sec_urls_are_refused(server: EdgarServer) -> None:
+@pytest.mark.parametrize("url", [
+    "https://evil.example/Archives/a.htm",
+    "https://www.sec.gov@169.254.169.254/latest/meta-data/",
+    "https://www.sec.gov.evil.com/Archives/a.htm",
+    "ftp://www.sec.gov/Archives/a.htm",
+    "{base}0/Archives/a.htm",  # the loopback base's port with a digit more
+    "http://user:pw@{host}/Archives/a.htm",
+])
+def test_non_sec_urls_are_refused(server: EdgarServer, url: str) -> None:
+    url = url.format(base=server.url, host=server.url.removeprefix("http://"))
     with pytest.raises(FetchError, match="not an SEC URL") as err:
-        client_for(server).get("https://evil.example/Archives/a.htm")
+        client_for(server).get(url)
     assert err.value.retryable is False
+    assert server.requests == []
 
 
 # ---------------------------------------------------------------- rate limit

@@ -36,6 +36,8 @@ def test_atom_content_is_text_and_scripts_are_dropped() -> None:
 @pytest.mark.parametrize("name,reason", [
     ("billion-laughs.xml", "XML entity declarations are not allowed"),
     ("external-entity.xml", "XML entity declarations are not allowed"),
+    ("bomb-after-comment.xml", "XML entity declarations are not allowed"),
+    ("bomb-utf16.xml", "XML entity declarations are not allowed"),
     ("malformed.xml", "malformed feed"),
     ("not-a-feed.html", "not an RSS or Atom feed"),
 ])

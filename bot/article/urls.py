@@ -58,13 +58,28 @@ def choose_canonical(final_url: str, declared: str | None) -> str:
     """The page's declared canonical URL when it is usable, else where we landed.
 
     A canonical that is a site's home page is ignored: some sites declare "/" on
-    every article, and keying articles by it would make them one."""
+    every article, and keying articles by it would make them one. So is one on another
+    site: a page must not be able to claim (and overwrite the cached text of) another
+    publisher's article."""
     if declared:
         absolute = urlsplit(declared)
         if absolute.scheme in ("http", "https") and absolute.hostname \
-                and absolute.path.strip("/"):
+                and absolute.path.strip("/") \
+                and site_of(absolute.hostname) == site_of(host_of(final_url)):
             return normalise(declared)
     return normalise(final_url)
+
+
+_SECOND_LEVEL = frozenset(("co", "com", "net", "org", "gov", "ac", "edu", "ne", "or"))
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host, near enough without a public-suffix list:
+    news.example.com → example.com, www.example.co.uk → example.co.uk."""
+    labels = host.lower().rstrip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL \
+        else 2
+    return ".".join(labels[-keep:])
 
 
 def host_of(url: str) -> str:

@@ -157,15 +157,17 @@ class EdgarClient:
         data.sec.gov, or relative to www) → the same resource at the configured base."""
         split = urlsplit(url)
         rest = split.path + (f"?{split.query}" if split.query else "")
+        if split.username is not None or split.password is not None:
+            raise FetchError(f"not an SEC URL (credentials in it): {url}", retryable=False)
         if not split.scheme and not split.netloc:
             return self.www(rest)
         host = (split.hostname or "").lower()
-        if host in WWW_HOSTS:
+        if split.scheme in ("http", "https") and host in WWW_HOSTS:
             return self.www(rest)
-        if host in DATA_HOSTS:
+        if split.scheme in ("http", "https") and host in DATA_HOSTS:
             return self.data(rest)
-        if url.startswith((self.settings.www_url, self.settings.data_url)):
-            return url
+        if _origin(url) in (_origin(self.settings.www_url), _origin(self.settings.data_url)):
+            return url  # already at a configured base (a mirror, a test server)
         raise FetchError(f"not an SEC URL: {url}", retryable=False)
 
     # ------------------------------------------------------------ requests
@@ -218,6 +220,18 @@ def _explained(exc: FetchError) -> FetchError:
     return FetchError(f"{exc.reason}: SEC refuses undeclared or too-fast clients (check "
                       "edgar.user_agent; the limit is 10 requests/s)", retryable=True,
                       retry_after=exc.retry_after, status=403)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port): compared whole, never as a string prefix, so that
+    'https://www.sec.gov@evil' or 'https://www.sec.gov.evil.com' are not SEC."""
+    split = urlsplit(url)
+    try:
+        port = split.port
+    except ValueError:
+        port = -1  # not a port at all: matches nothing
+    default = {"http": 80, "https": 443}.get(split.scheme)
+    return split.scheme, (split.hostname or "").lower(), port or default
 
 
 def _path(url: str) -> str:

@@ -51,9 +51,12 @@ def claim(s: Session, ids: Iterable[int], *, now: datetime, lease: timedelta,
     return list(held)
 
 
-def renew(s: Session, ids: list[int], *, until: datetime, owner: str) -> None:
-    s.exec(update(AlertRow).where(col(AlertRow.id).in_(ids), AlertRow.claimed_by == owner)
-           .values(claimed_until=until))
+def renew(s: Session, ids: list[int], *, until: datetime, owner: str) -> int:
+    """Extend this owner's lease; returns how many of the alerts it still held."""
+    result = s.exec(update(AlertRow).where(
+        col(AlertRow.id).in_(ids), AlertRow.claimed_by == owner, AlertRow.status == "pending")
+        .values(claimed_until=until))
+    return result.rowcount
 
 
 def release(s: Session, ids: list[int]) -> None:
