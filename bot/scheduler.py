@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import store
@@ -67,14 +67,29 @@ class Runner:
 
     def __init__(self, app: App, pipeline: Pipeline, delivery: Delivery):
         self.app, self.pipeline, self.delivery = app, pipeline, delivery
-        self.scheduler = BlockingScheduler(
+        self.scheduler = BackgroundScheduler(
             executors={"default": APThreadPool(app.config.http.workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
         )
         self._delivery_lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def start(self) -> None:
+        self.schedule()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread (tests)
+                signal.signal(sig, lambda *_: self.stop())
+        log.info("scheduler: %d feed(s) scheduled", len(enabled_feeds(self.app)))
+        self.scheduler.start()
+        try:
+            self._stopped.wait()
+        finally:
+            self.scheduler.shutdown(wait=True)  # let running polls finish their transaction
+            log.info("scheduler: stopped")
+
+    def schedule(self) -> None:
+        """One interval job per enabled feed, and the delivery job."""
         now = self.app.clock()
         for feed in enabled_feeds(self.app):
             self.scheduler.add_job(
@@ -83,15 +98,9 @@ class Runner:
                 next_run_time=now + timedelta(seconds=min(5.0, jitter_for(feed.every))))
         self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_EVERY),
                                id="deliver", name="deliver alerts", next_run_time=now)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(ValueError):  # not the main thread (tests)
-                signal.signal(sig, lambda *_: self.stop())
-        log.info("scheduler: %d feed(s) scheduled", len(enabled_feeds(self.app)))
-        self.scheduler.start()
 
     def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self._stopped.set()
 
     def _poll(self, feed: FeedConfig) -> None:
         if self._backing_off(feed):

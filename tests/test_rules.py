@@ -119,3 +119,14 @@ def test_compare_period(period, compare, expected) -> None:
 ])
 def test_format_value(value, unit, text) -> None:
     assert format_value(value, unit) == text
+
+
+@pytest.mark.parametrize("failures,retry_after,delay", [
+    (1, None, 300), (2, None, 600), (3, None, 1200), (4, None, 2400), (5, None, 3600),
+    (50, None, 3600),  # capped at interval × 12, never dropped
+    (1, 900, 900),  # Retry-After wins when longer
+    (1, 86400, 3600),  # …but the cap still holds
+])
+def test_feed_backoff(failures, retry_after, delay) -> None:
+    from bot.pipeline import backoff_delay
+    assert backoff_delay(300, failures, retry_after) == delay
