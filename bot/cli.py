@@ -424,14 +424,20 @@ def alerts(ctx: click.Context, status: str | None, limit: int) -> None:
     out = []
     for r in rows:
         payload = json.loads(r.payload)
-        if r.kind == "rule":
-            from bot.slack import headline
-            what = headline(payload)
-        else:
-            what = f"{r.kind} {payload.get('feed')}"
+        what = _alert_line(r.kind, payload)
         out.append([r.id, r.status, _when(r.created_at), r.channel, what[:80],
                     r.attempts, r.last_error or ("ts " + r.slack_ts if r.slack_ts else "")])
     click.echo(_table(["id", "status", "created", "channel", "alert", "tries", "detail"], out))
+
+
+def _alert_line(kind: str, payload: dict) -> str:
+    from bot.slack import headline
+    if kind == "rule":
+        return headline(payload)
+    if kind == "correction":
+        return (f"correction: {payload['company']} {payload['metric_label']} "
+                f"{payload['period']} {payload.get('was_text')} → {payload['value_text']}")
+    return f"{kind} {payload.get('feed')}"
 
 
 @alerts.command("retry")

@@ -72,7 +72,7 @@ def render(payloads: list[dict], *, mention: str | None = None) -> tuple[str, li
     elif kind == "correction":
         text, blocks = _render_correction(payloads[0])
     else:
-        text, blocks = _render_rules(payloads)
+        text, blocks = _render_rules(payloads, room=BLOCK_LIMIT - (1 if mention else 0))
     if mention:
         tag = f"<!{mention}>"  # from config only (rule.mention), never from feed text
         text = f"{tag} {text}"
@@ -92,14 +92,14 @@ def headline(p: dict) -> str:
     return line
 
 
-def _render_rules(payloads: list[dict]) -> tuple[str, list[dict]]:
+def _render_rules(payloads: list[dict], room: int = BLOCK_LIMIT) -> tuple[str, list[dict]]:
     first = payloads[0]
     src = first["source"]
     title = (headline(first) if len(payloads) == 1
              else f"{first['company']}: {len(payloads)} metrics moved")
     blocks: list[dict] = [{"type": "header",
                            "text": {"type": "plain_text", "text": _cut(title, HEADER_LIMIT)}}]
-    room = BLOCK_LIMIT - 3  # header, context, and a possible "more" line
+    room -= 3  # header, context, and a possible "more" line
     for p in payloads[:room]:
         blocks.append({"type": "section",
                        "text": {"type": "mrkdwn", "text": _cut(_section(p), SECTION_LIMIT)}})

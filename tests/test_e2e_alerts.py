@@ -108,6 +108,8 @@ def test_a_press_release_after_the_news_corrects_it_in_the_thread(bot, feeds, sl
     values = {h["source"]: h["value"] for h in json.loads(bot(
         "history", "--metric", "isg_operating_margin", "--format", "json").stdout)}
     assert values == {"news": 8.5, "company-ir": 8.8}
+    listing = bot("alerts").stdout
+    assert "correction: DELL ISG operating margin FY2026-Q2 8.5% → 8.8%" in listing
     assert bot("run", "--once", "--config", path).code == 0
     assert len(slack.messages) == 2
 

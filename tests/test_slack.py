@@ -93,6 +93,9 @@ def test_limits_are_respected() -> None:
     assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in blocks if b["type"] == "section")
     assert len(text) <= 3000
     assert "more alerts from this source" in json.dumps(blocks)
+    assert blocks[-1]["type"] == "context"  # the source link survives the cut
+    _, with_mention = render([huge] * 80, mention="here")
+    assert len(with_mention) <= BLOCK_LIMIT and with_mention[-1]["type"] == "context"
 
 
 def test_feed_notices() -> None:

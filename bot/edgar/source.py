@@ -15,8 +15,8 @@ One poll:
                       filing's fiscal period as `item.figures`, source `xbrl`
 
 A malformed index or a missing exhibit is logged with the feed and accession and the
-filing is skipped (remembered, so it is not fetched again by this process); the poll
-still succeeds. A transient failure (still failing after the client's retries) ends
+filing is skipped: stored without figures, with the reason, so that no later poll
+or restarted process fetches it again; the poll still succeeds. A transient failure (still failing after the client's retries) ends
 the walk: what was built is kept, the rest is retried on the next poll.
 """
 
@@ -125,7 +125,10 @@ class EdgarSource:
                             filing.accession, exc.reason)
                 self._mark_bad(feed, filing)
                 batch.skipped += 1
-                continue
+                # Stored without figures, with the reason, so that no later poll (or a
+                # restarted process) fetches and logs it again.
+                item = _item(feed, company, filing, "skipped").with_(
+                    article_error=f"skipped: {exc.reason}")
             if item is not None:
                 batch.items.append(item)
         return batch
