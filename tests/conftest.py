@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.edgar_server import EdgarServer, serve_dell_data, serve_dell_www
+from tests.fixtures.articles.site import publish
 from tests.loopback import FeedServer, SlackServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +65,24 @@ def slack():
 @pytest.fixture
 def bot(tmp_path, slack) -> Bot:
     return Bot(tmp_path, {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token})
+
+
+@pytest.fixture
+def site():
+    """The fixture news site (tests/fixtures/articles: publisher pages, an aggregator's
+    redirects, unreadable pages) on a loopback server."""
+    with FeedServer() as server:
+        publish(server)
+        yield server
+
+
+@pytest.fixture
+def edgar_servers():
+    """Loopback stand-ins for www.sec.gov and data.sec.gov serving Dell's filings."""
+    with EdgarServer() as www, EdgarServer() as data:
+        serve_dell_www(www)
+        serve_dell_data(data)
+        yield www, data
 
 
 def fixture_bytes(*parts: str) -> bytes:

@@ -19,7 +19,7 @@ from bot.delivery import Delivery
 from bot.pipeline import build_pipeline
 from bot.scheduler import run_once
 from bot.store.tables import ArticleRow, FigureRow, ItemRow
-from tests.fixtures.articles.site import STORIES, aggregator_rss, publish, rss
+from tests.fixtures.articles.site import STORIES, aggregator_rss, rss
 from tests.loopback import FeedServer, Reply
 
 ROOT = Path(__file__).parent.parent
@@ -33,23 +33,15 @@ BODY = {("ai_orders", 24.4e9), ("gross_margin", 17.8), ("ai_backlog", 32.6e9),
         ("revenue", 30.2e9), ("isg_revenue", 18.9e9), ("storage_revenue", 4.3e9)}
 
 
-def config_text(server: FeedServer, *, fetch: bool = True, feeds: dict[str, str]) -> str:
+def config_text(site: FeedServer, *, fetch: bool = True, feeds: dict[str, str]) -> str:
     lines = ["feeds:"]
     for name, path in feeds.items():
-        lines += [f"  - name: {name}", f"    url: {server.url}{path}",
+        lines += [f"  - name: {name}", f"    url: {site.url}{path}",
                   f"    fetch_article: {'true' if fetch else 'false'}"]
     lines += ['slack:', '  channel: "#dell-alerts"', "articles:",
               "  allow_private_hosts: true   # the fixture site is on 127.0.0.1",
               "  host_interval: 0", "  timeout: 2s"]
     return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def server():
-    with FeedServer() as s:
-        s.httpd.handle_error = lambda *_: None  # we hang up on the 10 MB pages on purpose
-        publish(s)
-        yield s
 
 
 @pytest.fixture
@@ -82,10 +74,10 @@ def figure_set(engine) -> set[tuple[str, float]]:
             for f in rows(engine, FigureRow, FigureRow.id)}
 
 
-def test_a_news_feed_yields_the_bodys_figures_and_none_from_the_boilerplate(server,
+def test_a_news_feed_yields_the_bodys_figures_and_none_from_the_boilerplate(site,
                                                                              run) -> None:
-    server.route("/feeds/news.xml", Reply(200, rss(server, ["ai-orders", "isg"]), RSS))
-    engine = run(config_text(server, feeds={"news": "/feeds/news.xml"}))
+    site.route("/feeds/news.xml", Reply(200, rss(site, ["ai-orders", "isg"]), RSS))
+    engine = run(config_text(site, feeds={"news": "/feeds/news.xml"}))
     found = figure_set(engine)
     assert found >= BODY
     assert not {v for _, v in found} & BOILERPLATE, found
@@ -97,41 +89,41 @@ def test_a_news_feed_yields_the_bodys_figures_and_none_from_the_boilerplate(serv
         assert items[f.item_id].text[f.span_start:f.span_end] == f.evidence
     ai = next(i for i in items.values() if i.title.startswith("Dell books"))
     assert "Dell booked $24.4 billion in AI orders in the first quarter" in ai.text
-    assert ai.link == ai.article_url == server.url + STORIES["ai-orders"].path
+    assert ai.link == ai.article_url == site.url + STORIES["ai-orders"].path
     isg = next(i for i in items.values() if "server unit" in i.title)
     assert isg.published_at is not None and isg.published_at.date().isoformat() == "2026-05-29"
 
 
-def test_with_fetch_article_off_only_the_feed_text_is_read(server, run) -> None:
-    server.route("/feeds/news.xml", Reply(200, rss(server, ["ai-orders", "isg"]), RSS))
-    engine = run(config_text(server, fetch=False, feeds={"news": "/feeds/news.xml"}))
+def test_with_fetch_article_off_only_the_feed_text_is_read(site, run) -> None:
+    site.route("/feeds/news.xml", Reply(200, rss(site, ["ai-orders", "isg"]), RSS))
+    engine = run(config_text(site, fetch=False, feeds={"news": "/feeds/news.xml"}))
     assert figure_set(engine) <= {("ai_orders", 24.4e9)}  # the headline's, at most
-    assert server.hits(STORIES["ai-orders"].path) == []
+    assert site.hits(STORIES["ai-orders"].path) == []
     assert all(i.article_url is None for i in rows(engine, ItemRow, ItemRow.id))
 
 
-def test_one_article_in_two_feeds_is_fetched_once_and_both_items_keep_both_urls(server,
+def test_one_article_in_two_feeds_is_fetched_once_and_both_items_keep_both_urls(site,
                                                                              run) -> None:
-    server.route("/feeds/news.xml", Reply(200, rss(server, ["ai-orders"]), RSS))
-    server.route("/feeds/search.xml", Reply(200, aggregator_rss(server, {"ai-orders": "/go/1"}),
+    site.route("/feeds/news.xml", Reply(200, rss(site, ["ai-orders"]), RSS))
+    site.route("/feeds/search.xml", Reply(200, aggregator_rss(site, {"ai-orders": "/go/1"}),
                                             RSS))
-    engine = run(config_text(server, feeds={"news": "/feeds/news.xml",
+    engine = run(config_text(site, feeds={"news": "/feeds/news.xml",
                                             "search": "/feeds/search.xml"}))
-    assert len(server.hits(STORIES["ai-orders"].path)) == 1
+    assert len(site.hits(STORIES["ai-orders"].path)) == 1
     items = rows(engine, ItemRow, ItemRow.feed)
     assert [(i.feed, i.link, i.article_url) for i in items] == [
-        ("news", server.url + STORIES["ai-orders"].path, server.url + STORIES["ai-orders"].path),
-        ("search", server.url + "/go/1", server.url + STORIES["ai-orders"].path)]
+        ("news", site.url + STORIES["ai-orders"].path, site.url + STORIES["ai-orders"].path),
+        ("search", site.url + "/go/1", site.url + STORIES["ai-orders"].path)]
     assert all("Dell booked $24.4 billion" in i.text for i in items)
     assert len(rows(engine, ArticleRow, ArticleRow.id)) == 1
 
 
-def test_unreadable_articles_are_recorded_on_the_item_and_the_poll_goes_on(server,
+def test_unreadable_articles_are_recorded_on_the_item_and_the_poll_goes_on(site,
                                                                            run) -> None:
     names = ["forbidden", "slow", "pdf", "huge-late", "loop", "ai-orders"]
-    server.route("/feeds/news.xml", Reply(200, rss(server, names), RSS))
+    site.route("/feeds/news.xml", Reply(200, rss(site, names), RSS))
     # 2 s: well under the slow page's 5 s, well over a loaded CI machine's page load.
-    engine = run(config_text(server, feeds={"news": "/feeds/news.xml"}))
+    engine = run(config_text(site, feeds={"news": "/feeds/news.xml"}))
     items = {i.title: i for i in rows(engine, ItemRow, ItemRow.id)}
     assert len(items) == len(names)
     errors = {name: items[STORIES[name].title].article_error for name in names}
@@ -145,23 +137,23 @@ def test_unreadable_articles_are_recorded_on_the_item_and_the_poll_goes_on(serve
     assert forbidden.text == f"{STORIES['forbidden'].title}\n\n{STORIES['forbidden'].summary}"
 
 
-def test_a_story_republished_under_a_new_guid_is_still_a_duplicate(server, run) -> None:
-    server.route("/feeds/news.xml", Reply(200, rss(server, ["ai-orders"]), RSS),
-                 Reply(200, rss(server, ["ai-orders"]).replace("<guid isPermaLink=\"false\">"
+def test_a_story_republished_under_a_new_guid_is_still_a_duplicate(site, run) -> None:
+    site.route("/feeds/news.xml", Reply(200, rss(site, ["ai-orders"]), RSS),
+                 Reply(200, rss(site, ["ai-orders"]).replace("<guid isPermaLink=\"false\">"
                                                                "ai-orders", "<guid "
                                                                "isPermaLink=\"false\">v2-"), RSS))
-    text = config_text(server, feeds={"news": "/feeds/news.xml"})
+    text = config_text(site, feeds={"news": "/feeds/news.xml"})
     run(text)
     engine = run(text)
     assert len(rows(engine, ItemRow, ItemRow.id)) == 1
 
 
 @pytest.mark.e2e
-def test_run_once_and_history_quote_the_article(server, tmp_path) -> None:
-    server.route("/feeds/search.xml", Reply(200, aggregator_rss(
-        server, {"ai-orders": "/go/1", "isg": "/go/2"}), RSS))
+def test_run_once_and_history_quote_the_article(site, tmp_path) -> None:
+    site.route("/feeds/search.xml", Reply(200, aggregator_rss(
+        site, {"ai-orders": "/go/1", "isg": "/go/2"}), RSS))
     cfg = tmp_path / "feeds.yaml"
-    cfg.write_text(config_text(server, feeds={"search": "/feeds/search.xml"}))
+    cfg.write_text(config_text(site, feeds={"search": "/feeds/search.xml"}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT)}
 
@@ -179,4 +171,4 @@ def test_run_once_and_history_quote_the_article(server, tmp_path) -> None:
     assert ("ai_orders", 24.4e9) in got and ("isg_revenue", 18.9e9) in got
     orders = next(r for r in records if r["metric"] == "ai_orders")
     assert "$24.4 billion in AI orders in the first quarter" in orders["evidence"]
-    assert orders["link"] == server.url + "/go/1"
+    assert orders["link"] == site.url + "/go/1"

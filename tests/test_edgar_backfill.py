@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,10 +19,7 @@ from tests.edgar_server import (
     FACTS_PATH,
     SUBMISSIONS_PAGE_PATH,
     SUBMISSIONS_PATH,
-    EdgarServer,
     edgar_app,
-    serve_dell_data,
-    serve_dell_www,
 )
 
 RULES = """
@@ -34,16 +30,8 @@ rules:
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[EdgarServer, EdgarServer]]:
-    with EdgarServer() as www, EdgarServer() as data:
-        serve_dell_www(www)
-        serve_dell_data(data)
-        yield www, data
-
-
-@pytest.fixture
-def app(tmp_path, servers):
-    www, data = servers
+def app(tmp_path, edgar_servers):
+    www, data = edgar_servers
     app = edgar_app(tmp_path, www, data, extra=RULES)
     yield app
     app.close()
@@ -58,8 +46,8 @@ def rows(app, model):
         return list(s.exec(select(model)))
 
 
-def test_backfill_walks_every_page_and_stores_history_without_alerts(app, servers) -> None:
-    _, data = servers
+def test_backfill_walks_every_page_and_stores_history_without_alerts(app, edgar_servers) -> None:
+    _, data = edgar_servers
     backfill = job(app)
     plan = backfill.plan(edgar_feeds(app))
     assert [p.filing.accession for p in plan][:2] == ["0001571996-24-000027",  # older page
@@ -84,8 +72,8 @@ def test_backfill_walks_every_page_and_stores_history_without_alerts(app, server
     assert {i.feed for i in rows(app, ItemRow)} == {"sec-dell"}
 
 
-def test_since_skips_older_pages_and_filings(app, servers) -> None:
-    _, data = servers
+def test_since_skips_older_pages_and_filings(app, edgar_servers) -> None:
+    _, data = edgar_servers
     plan = job(app).plan(edgar_feeds(app), since=date(2025, 1, 1))
     assert [p.filing.accession for p in plan] == [
         "0001571996-25-000011", "0001571996-25-000075", "0001571996-25-000088", EARNINGS_8K,
@@ -93,8 +81,8 @@ def test_since_skips_older_pages_and_filings(app, servers) -> None:
     assert data.hits(SUBMISSIONS_PAGE_PATH) == []
 
 
-def test_backfill_is_rerunnable_and_polls_then_find_nothing_new(app, servers) -> None:
-    www, _ = servers
+def test_backfill_is_rerunnable_and_polls_then_find_nothing_new(app, edgar_servers) -> None:
+    www, _ = edgar_servers
     backfill = job(app)
     backfill.run(backfill.plan(edgar_feeds(app)))
     again = backfill.run(backfill.plan(edgar_feeds(app)))
@@ -105,8 +93,8 @@ def test_backfill_is_rerunnable_and_polls_then_find_nothing_new(app, servers) ->
     assert live.ok and live.new_items == 0 and live.alerts == 0
 
 
-def test_backfill_needs_the_user_agent(tmp_path, servers) -> None:
-    www, data = servers
+def test_backfill_needs_the_user_agent(tmp_path, edgar_servers) -> None:
+    www, data = edgar_servers
     app = edgar_app(tmp_path, www, data, ua=None)
     try:
         with pytest.raises(Exception, match="SEC requires a User-Agent"):

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,6 @@ from tests.edgar_server import (
     PRESENTATION_PATH,
     UA,
     EdgarServer,
-    serve_dell_data,
-    serve_dell_www,
 )
 
 pytestmark = pytest.mark.e2e
@@ -31,14 +28,6 @@ feeds:
   - {name: sec-dell, kind: edgar, forms: [8-K, 10-Q, 10-K], every: 10m}
 slack: {channel: "#dell-alerts"}
 """
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[EdgarServer, EdgarServer]]:
-    with EdgarServer() as www, EdgarServer() as data:
-        serve_dell_www(www)
-        serve_dell_data(data)
-        yield www, data
 
 
 def marketbot(tmp_path: Path, www: EdgarServer, data: EdgarServer, *args: str,
@@ -71,8 +60,8 @@ def pick(records, metric, source, period="FY2026-Q2") -> set:
 
 
 def test_run_once_stores_the_release_and_xbrl_figures_then_nothing_new(tmp_path,
-                                                                       servers) -> None:
-    www, data = servers
+                                                                       edgar_servers) -> None:
+    www, data = edgar_servers
     first = marketbot(tmp_path, www, data, "run", "--once")
     assert first.returncode == 0, first.stderr
     assert "polled 1 feed(s) (0 failed), 7 new item(s)" in first.stderr
@@ -96,8 +85,8 @@ def test_run_once_stores_the_release_and_xbrl_figures_then_nothing_new(tmp_path,
     assert len(www.hits(EX991_PATH)) == 1
 
 
-def test_run_without_user_agent_says_why_and_sends_nothing(tmp_path, servers) -> None:
-    www, data = servers
+def test_run_without_user_agent_says_why_and_sends_nothing(tmp_path, edgar_servers) -> None:
+    www, data = edgar_servers
     out = marketbot(tmp_path, www, data, "run", "--once", ua=None)
     assert "SEC requires a User-Agent naming you and a contact e-mail (SEC fair-access " \
            "policy): set edgar.user_agent in feeds.yaml or SEC_USER_AGENT" in out.stderr
@@ -106,8 +95,8 @@ def test_run_without_user_agent_says_why_and_sends_nothing(tmp_path, servers) ->
     assert www.requests == [] and data.requests == []
 
 
-def test_backfill_command(tmp_path, servers) -> None:
-    www, data = servers
+def test_backfill_command(tmp_path, edgar_servers) -> None:
+    www, data = edgar_servers
     out = marketbot(tmp_path, www, data, "backfill", "--since", "2025-01-01")
     assert out.returncode == 0, out.stderr
     assert "backfill: 5 filing(s), 5 new item(s)" in out.stderr
