@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot import store
 from tests.edgar_server import EdgarServer, serve_dell_data, serve_dell_www
 from tests.fixtures.articles.site import publish
 from tests.loopback import FeedServer, SlackServer
@@ -48,6 +49,15 @@ class Bot:
         p = subprocess.run([sys.executable, "-m", "bot", *args], cwd=self.tmp, env=full_env,
                            input=input, capture_output=True, text=True, timeout=timeout)
         return Result(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A fresh database (SQLite file, WAL) with the schema."""
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    store.init_db(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

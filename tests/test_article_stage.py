@@ -33,14 +33,6 @@ class Clock:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
-    store.init_db(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def clock():
     return Clock()
 

@@ -6,8 +6,6 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot import store
 from bot.config import SlackConfig
 from bot.delivery import Delivery
@@ -30,20 +28,6 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 3))
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def engine(tmp_path):
-    e = store.make_engine(f"sqlite:///{tmp_path}/t.db")
-    store.init_db(e)
-    yield e
-    e.dispose()
-
-
-@pytest.fixture
-def slack():
-    with SlackServer() as s:
-        yield s
 
 
 def queue(engine, n=1, group="item:1:#dell-alerts", channel="#dell-alerts", **kw) -> list[int]:
