@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from bot.fiscal import FiscalCalendar, Period
 
@@ -171,10 +172,12 @@ def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     return PeriodMention("explicit", m.start(), m.end(), p, day=d)
 
 
+@lru_cache(maxsize=4096)
 def quarter_ending(cal: FiscalCalendar, d: date, slack: int = 6) -> Period | None:
     """The fiscal quarter that ends on `d` (or within `slack` days of it), if any.
 
-    The slack covers texts that round a 52/53-week quarter end to a month end.
+    The slack covers texts that round a 52/53-week quarter end to a month end. Cached:
+    table headers and period phrases name the same few dates over and over.
     """
     for probe in (d, d - timedelta(days=slack), d + timedelta(days=slack)):
         q = cal.quarter_of(probe)
