@@ -29,6 +29,7 @@ from bot.extract.comparisons import (
     comparison,
 )
 from bot.extract.context import DocContext
+from bot.extract.cues import EndCue
 from bot.extract.filters import about_another_company, not_a_figure
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
@@ -54,13 +55,14 @@ _PRE_BREAK = re.compile(
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
 _PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
-_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.IGNORECASE)
+_MID_OF = EndCue(r"\bmidpoint\s+of\s*$", ends=("of",))
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
     re.IGNORECASE,
 )
-_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.IGNORECASE)
+_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$",
+                        ends=("total", "overall", "consolidated", "company", "company-wide", "dell", "'s", "’s"))
 
 
 @dataclass

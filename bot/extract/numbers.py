@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from bot.extract.cues import EndCue
+
 # Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
 # glued together when a page is flattened) still ends the amount at "billion".
 _NOT_LOWER = r"(?-i:(?![a-z]))"
@@ -45,18 +47,19 @@ _SCALES = {
 }
 
 # Words that say a figure is not exact, right before the number ...
-_HEDGE_BEFORE = re.compile(
+_HEDGE_BEFORE = EndCue(
     r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
     r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
     r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
-    re.IGNORECASE,
+    ends=("about", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "around", "to", "than",
+          "over", "under", "some", "estimated", "of", "least", "circa", "c.", "~", "≈"),
 )
 # ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
 _HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.IGNORECASE)
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
 _RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
-_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.IGNORECASE)
+_BETWEEN = EndCue(r"\b(?:between|range\s+of|ranging\s+from)\s*$", ends=("between", "of", "from"))
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
     r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
@@ -129,7 +132,7 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
 
 
-_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.IGNORECASE)
+_NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", ends=("negative", "minus", "-", "−"))
 
 
 def _signed(text: str, q: Quantity) -> Quantity:

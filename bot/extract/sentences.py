@@ -77,15 +77,25 @@ SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|
 
 
 class Clauses:
-    """Clause starts of one sentence, found once (a sentence is asked about many times)."""
+    """Clause starts of one sentence, found on first use and then kept (a sentence is asked
+    about many times, and most sentences are never asked: the scan is done only when needed)."""
+
+    __slots__ = ("text", "start", "end", "_strict", "_subject")
 
     def __init__(self, text: str, start: int, end: int) -> None:
-        self.start = start
-        self._strict = [m.end() for m in CLAUSE_RE.finditer(text, start, end)]
-        self._subject = [m.end() for m in SUBJECT_CLAUSE_RE.finditer(text, start, end)]
+        self.text, self.start, self.end = text, start, end
+        self._strict: list[int] | None = None
+        self._subject: list[int] | None = None
 
     def start_of(self, at: int, subject: bool = False) -> int:
         """Start of the clause that contains offset `at`; `subject`: the looser subject scope."""
-        ends = self._subject if subject else self._strict
+        if subject:
+            if self._subject is None:
+                self._subject = [m.end() for m in SUBJECT_CLAUSE_RE.finditer(self.text, self.start, self.end)]
+            ends = self._subject
+        else:
+            if self._strict is None:
+                self._strict = [m.end() for m in CLAUSE_RE.finditer(self.text, self.start, self.end)]
+            ends = self._strict
         i = bisect_right(ends, at) - 1
         return ends[i] if i >= 0 else self.start
