@@ -135,25 +135,35 @@ TRIE = _build()
 
 # Words, with camel-case glue split ("billionDiluted" → "billion", "Diluted") and "&" as "and".
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|&")
-_JOINERS = frozenset(" \t\n-/()'’\u00a0")
+# What may sit between two words of one phrase ("non-GAAP", "cash flow (from) operations").
+_JOINERS = " \t\n-/()'’\u00a0"
 
 
 def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase]]:
     """(start, end, Phrase) for every phrase in text[start:end], longest match first."""
+    # One tuple per word, built with str methods only: this loop runs for every word near a number.
     words: list[tuple[str, int, int, bool]] = []
     prev_end = -1
     for m in _WORD.finditer(text, start, end):
         s, e = m.span()
-        w = m.group()
-        if w == "s" and s > 0 and text[s - 1] in "'’":
-            continue  # "ISG's" reads as "ISG"
-        joined = prev_end >= 0 and (s - prev_end) <= 3 and all(c in _JOINERS for c in text[prev_end:s])
-        words.append(("and" if w == "&" else w.lower(), s, e, joined))
+        if e - s == 1:
+            w = text[s]
+            if w == "s" and s > 0 and text[s - 1] in "'’":
+                continue  # "ISG's" reads as "ISG"
+            w = "and" if w == "&" else w.lower()
+        else:
+            w = text[s:e].lower()
+        # Joined: at most three characters between the words, all of them joiners.
+        joined = prev_end >= 0 and s - prev_end <= 3 and not text[prev_end:s].strip(_JOINERS)
+        words.append((w, s, e, joined))
         prev_end = e
     out = []
     i, n = 0, len(words)
     while i < n:
         node = TRIE.get(words[i][0])
+        if node is None:
+            i += 1
+            continue
         best = None
         j = i
         while node is not None:
