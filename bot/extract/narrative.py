@@ -65,7 +65,7 @@ _COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|D
                         ends=("total", "overall", "consolidated", "company", "company-wide", "dell", "'s", "’s"))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Phrase:
     start: int
     end: int
@@ -73,7 +73,7 @@ class _Phrase:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bound:
     q: Quantity
     metric: str

@@ -14,30 +14,43 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 from bot.extract.cues import EndCue
 
-# Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
-# glued together when a page is flattened) still ends the amount at "billion".
-_NOT_LOWER = r"(?-i:(?![a-z]))"
-
+# An amount starts at its currency ("$", "US$", "USD") or at its first digit, with no letter,
+# digit, dot or comma right before it. The pattern opens with the character class of those
+# first characters, so `re` skips in C to the next "$", "U" or digit; a lookbehind on that
+# character then picks the form. (A leading lookbehind and an optional currency would make
+# it try every position: four times slower.) `start` of a match is where the amount starts.
+_NUM_REST = r"\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # a number after its first digit
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _QTY = re.compile(
-    r"""
-    (?<![\w.,])
-    (?P<cur>US\s?\$|\$|USD\s?)?\s?
-    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)
-    (?![\d,]*\.?\d)
+    rf"""
+    [$Uu\d](?<![\w.,].)
     (?:
-        \s?(?P<pct>%|percent\b|per\scent\b|pct\b)
-      | \s?(?P<bps>basis[\s-]points?\b|bps\b|bp\b)
-      | \s?(?P<scale>trillion|billion|million|thousand|bn|mn|mln|tn|[bmk])""" + _NOT_LOWER + r"""
+        (?<=[Uu])(?i:S\s?\$|SD\s?)\s?(?P<usnum>{_NUM})   # US$ 5, USD 5
+      | (?<=\$)\s?(?P<dnum>{_NUM})                       # $5, $ 5
+      | (?<=\d)(?P<rest>{_NUM_REST})                       # 5
+    )
+    (?![\d,]*\.?\d)
+    (?:(?=\s?[%pPbBtTmMkK])  # (each unit is tried only before a letter it can start with)
+        \s?(?P<pct>%|(?i:percent\b|per\scent\b|pct\b))
+      | \s?(?P<bps>(?i:basis[\s-]points?\b|bps\b|bp\b))
+      | \s?(?P<scale>(?i:trillion|billion|million|thousand|bn|mn|mln|tn|[bmk]))(?![a-z])
     )?
-    (?P<dollars>\s(?:U\.S\.\s|US\s)?dollars\b)?
-    (?P<mult>\s?x\b)?
+    (?P<dollars>\s(?=[uUdD])(?i:(?:U\.S\.\s|US\s)?dollars\b))?
+    (?P<mult>\s?[xX]\b)?
     """,
-    re.VERBOSE | re.IGNORECASE,
+    re.VERBOSE,
 )
+
+
+def _number(m: re.Match) -> str:
+    """The number of a match, without its currency."""
+    if m["rest"] is not None:
+        return m.string[m.start() : m.end("rest")]
+    return m["dnum"] or m["usnum"]
+
 
 _SCALES = {
     "trillion": 1e12, "tn": 1e12,
@@ -68,7 +81,7 @@ _CHANGE_BEFORE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Quantity:
     """One amount, percent or basis-point figure found in text.
 
@@ -77,6 +90,10 @@ class Quantity:
     `value` is in base units; `low`/`high` are set for a range. `start`/`end`
     cover the number itself (with its range and trailing hedge), not the
     hedge word before it; `hedge_start` is where a leading hedge begins.
+
+    A value: never changed after it is made (`dataclasses.replace` makes a new one). Not
+    frozen only because a frozen dataclass sets each field through `object.__setattr__`,
+    which makes construction several times slower, and a text has hundreds of numbers.
     """
 
     kind: str
@@ -89,7 +106,7 @@ class Quantity:
     scale: float = 1.0
     hedge_start: int | None = None
 
-    @cached_property
+    @property
     def first(self) -> int:
         """Where the figure's words begin: its leading hedge, or the number."""
         return self.hedge_start if self.hedge_start is not None else self.start
@@ -102,8 +119,8 @@ def _kind(m: re.Match) -> str | None:
         return "pct"
     if m["bps"]:
         return "bps"
-    if m["cur"] or m["dollars"]:
-        return "usd"
+    if m["rest"] is None or m["dollars"]:
+        return "usd"  # a currency before it, or "dollars" after it
     if m["scale"] and len(m["scale"]) > 1:
         return "num"
     return None
@@ -113,11 +130,11 @@ def _raw(m: re.Match) -> Quantity | None:
     kind = _kind(m)
     if kind is None:
         return None
-    value = float(m["num"].replace(",", ""))
+    value = float(_number(m).replace(",", ""))
     scale = (m["scale"] or "").lower()
     if scale and kind in ("usd", "num"):
         value *= _SCALES[scale]
-    start = m.start("cur") if m["cur"] else m.start("num")
+    start = m.start()
     factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
     value = float(round(value)) if factor >= 1e3 else round(value, 6)  # 8.2 × 1e9 is 8199999999.999999
     return Quantity(kind, value, start, m.end(), scale=factor)
@@ -196,7 +213,7 @@ def _raw_or_bare(m: re.Match) -> Quantity | None:
         return None
     # A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
     # has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
-    return Quantity("bare", float(m["num"].replace(",", "")), m.start("num"), m.end())
+    return Quantity("bare", float(_number(m).replace(",", "")), m.start(), m.end())
 
 
 def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:

@@ -90,7 +90,7 @@ LOWER_PERIOD_RE = re.compile(
 _DASHES_SPACES = re.compile(r"[\s-]+")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeriodMention:
     """A period phrase at [start, end).
 
@@ -203,8 +203,10 @@ def quarter_ending(cal: FiscalCalendar, d: date, slack: int = 6) -> Period | Non
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Resolved:
+    # PeriodMention and Resolved are values, never changed once made; not frozen only
+    # because frozen construction is several times slower (see numbers.Quantity).
     period: Period | None
     explicit: bool  # named with its year, not inferred from the publication date
     blocked: bool = False  # a half-year, year-to-date or trailing figure: not ours
