@@ -101,6 +101,8 @@ def sentence_figures(
     has_ai = _has_ai(text, s, e)
     opening = opening_period(text, s, periods)
     clauses = Clauses(text, s, e)
+    # Before the first name of another company, no number can be about one.
+    other_at = vocab.first_other_company(text, s, e)
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
     taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
@@ -113,7 +115,9 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or not_a_figure(text, s, q, clauses) or about_another_company(text, s, q, clauses):
+        if q.kind == "bps" or not_a_figure(text, s, q, clauses):
+            continue
+        if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         mid = _stated_midpoint(text, q, nxt)
@@ -262,7 +266,14 @@ _PERIODISH = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _mask_periods(gap: str) -> str:
+    # Every period word above holds a digit, "quarter" or "year": most gaps have none.
+    low = gap.lower()
+    if "quarter" not in low and "year" not in low and _DIGIT.search(gap) is None:
+        return gap
     return _PERIODISH.sub("@P", gap)
 
 

@@ -78,15 +78,26 @@ GUIDANCE_RE = StemCue(
 
 # Another company's figure: a sentence or clause about a peer, a supplier or a bank.
 # (Dell is the subject of every metric; "the company", "we" and "its" are read as Dell.)
-OTHER_COMPANY_RE = re.compile(
-    r"\b(?:Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
+_OTHER_COMPANIES = (
+    r"Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
     r"Cisco|IBM|NetApp|Pure\s+Storage|AMD|Intel|Microsoft|Apple|Oracle|CoreWeave|Broadcom|Arista|Micron|"
     r"Nutanix|Inspur|Foxconn|Quanta|Wistron|Amazon|AWS|Alphabet|Google|Meta|xAI|OpenAI|Samsung|SK\s+Hynix|"
     r"Morgan\s+Stanley|Goldman(?:\s+Sachs)?|JPMorgan|J\.P\.\s+Morgan|Bank\s+of\s+America|BofA|Citi(?:group)?|"
     r"Barclays|UBS|Evercore|Bernstein|Wells\s+Fargo|Jefferies|Raymond\s+James|Wedbush|Melius|Mizuho|"
     r"TD\s+Cowen|Loop\s+Capital|KeyBanc|Piper\s+Sandler|Deutsche\s+Bank|Baird|Citigroup|Morningstar|"
-    r"IDC|Gartner)\b"
+    r"IDC|Gartner"
 )
+OTHER_COMPANY_RE = re.compile(rf"\b(?:{_OTHER_COMPANIES})\b")
+# The same names without the leading word boundary: every alternative then opens with its own
+# letter, and `re` skips in C to the few capitals that start one (a leading \b makes it try
+# every position). A necessary test for OTHER_COMPANY_RE, used to skip sentences that name no one.
+_OTHER_COMPANY_SCAN = re.compile(rf"(?:{_OTHER_COMPANIES})\b")
+
+
+def first_other_company(text: str, start: int, end: int) -> int:
+    """Where the first name that may be another company's starts in text[start:end] (`end` if none)."""
+    m = _OTHER_COMPANY_SCAN.search(text, start, end)
+    return end if m is None else m.start()
 DELL_RE = re.compile(r"\b(?:Dell|DELL|the\s+company|The\s+company|[Ww]e|[Oo]ur)\b")
 
 # Someone else's number: analysts, consensus, the market.
