@@ -84,6 +84,40 @@ CLAUSE_RE = re.compile(
 # Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
 SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.IGNORECASE)
 
+# The same boundaries as CLAUSE_RE and SUBJECT_CLAUSE_RE (their match ends are what is used),
+# written to open with one character class: `re` then skips in C to candidate characters, and
+# a lookbehind on the character picks the alternative (a word must not follow a letter or
+# digit). Three times faster than the forms above, which stay as the readable definition;
+# tests/test_extract_sentences.py checks that both give the same ends.
+_WORD_START = r"(?<!\w.)"  # after the first letter is taken: no word character before it
+_CLAUSE_SCAN = re.compile(
+    r"""[;—–\-,aAbBwWtTvVcCdD](?:
+        (?<=[;—])
+      | (?<=–)\s
+      | (?<=\s-)\s
+      | (?<=,)\s+(?i:and|with)\b
+      | (?<=[aA])""" + _WORD_START + r"""(?i:nd\s+(?=(?:we|it|they|dell|the\s+company)\b)|lthough\b|gainst\b|fter\b)
+      | (?<=[bB])""" + _WORD_START + r"""(?i:ut|efore)\b
+      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
+      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
+      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
+      | (?<=[cC])""" + _WORD_START + r"""(?i:ompared\s+(?:with|to))\b
+      | (?<=[dD])""" + _WORD_START + r"""(?i:espite)\b
+    )""",
+    re.VERBOSE,
+)
+_SUBJECT_CLAUSE_SCAN = re.compile(
+    r"""[;bBwWaAtTvV](?:
+        (?<=;)
+      | (?<=[bB])""" + _WORD_START + r"""(?i:ut)\b
+      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
+      | (?<=[aA])""" + _WORD_START + r"""(?i:lthough)\b
+      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
+      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
+    )""",
+    re.VERBOSE,
+)
+
 
 class Clauses:
     """Clause starts of one sentence, found on first use and then kept (a sentence is asked
@@ -100,11 +134,26 @@ class Clauses:
         """Start of the clause that contains offset `at`; `subject`: the looser subject scope."""
         if subject:
             if self._subject is None:
-                self._subject = [m.end() for m in SUBJECT_CLAUSE_RE.finditer(self.text, self.start, self.end)]
+                self._subject = clause_ends(_SUBJECT_CLAUSE_SCAN, self.text, self.start, self.end)
             ends = self._subject
         else:
             if self._strict is None:
-                self._strict = [m.end() for m in CLAUSE_RE.finditer(self.text, self.start, self.end)]
+                self._strict = clause_ends(_CLAUSE_SCAN, self.text, self.start, self.end)
             ends = self._strict
         i = bisect_right(ends, at) - 1
         return ends[i] if i >= 0 else self.start
+
+
+def clause_ends(scan: re.Pattern, text: str, start: int, end: int) -> list[int]:
+    """Ends of the clause boundaries in text[start:end], as CLAUSE_RE / SUBJECT_CLAUSE_RE find them."""
+    out: list[int] = []
+    prev = start
+    for m in scan.finditer(text, start, end):
+        at = m.start()
+        # " - " is matched at its dash: the blank before it must be inside the window and not
+        # part of the boundary before (CLAUSE_RE would have started there).
+        if text[at] == "-" and at - 1 < prev:
+            continue
+        out.append(m.end())
+        prev = m.end()
+    return out
