@@ -98,6 +98,10 @@ def sentence_figures(
     (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
+    if not any(p.phrase.metric or p.phrase.margin_of for p in phrases):
+        # Every figure (and every comparison, which restates a figure's metric) is bound to
+        # a metric phrase: without one near its numbers, a sentence states none.
+        return []
     has_ai = _has_ai(text, s, e)
     opening = opening_period(text, s, periods)
     clauses = Clauses(text, s, e)
