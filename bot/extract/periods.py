@@ -135,22 +135,26 @@ def find_periods(
     text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
 ) -> list[PeriodMention]:
     """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
-    low = text.lower()
-    if len(low) == len(text):
-        text, regex = low, LOWER_PERIOD_RE  # offsets agree: every character lowercased to one
-    else:
-        regex = PERIOD_RE
     out = []
     for lo, hi in windows if windows is not None else [(0, len(text))]:
-        for m in regex.finditer(text, lo, hi):
-            pm = _mention(m, calendar)
+        # Each window is lowercased on its own, with the one character before it that the
+        # patterns look behind at (a whole long text lowercased would cost a 12-byte-per-
+        # character buffer). Offsets agree when every character lowercased to one.
+        at = max(0, lo - 1)
+        low = text[at:hi].lower()
+        if len(low) == hi - at:
+            found = LOWER_PERIOD_RE.finditer(low, lo - at)
+        else:
+            at, found = 0, PERIOD_RE.finditer(text, lo, hi)
+        for m in found:
+            pm = _mention(m, calendar, at)
             if pm is not None:
                 out.append(pm)
     return out
 
 
-def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
-    kind, s, e = m.lastgroup, m.start(), m.end()
+def _mention(m: re.Match, cal: FiscalCalendar, offset: int = 0) -> PeriodMention | None:
+    kind, s, e = m.lastgroup, m.start() + offset, m.end() + offset
     if kind == "qfy":
         return PeriodMention("explicit", s, e, Period(_year(m["y1"]), _quarter(m, "q1", "q2")))
     if kind == "fyq":
@@ -162,7 +166,7 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     if kind == "fy":
         return PeriodMention("explicit", s, e, Period(_year(m["y4"])))
     if kind == "ended":
-        return _ended(m, cal)
+        return _ended(m, cal, s, e)
     if kind == "q":
         return PeriodMention("quarter", s, e, quarter=_quarter(m, "q4", "q5", "o3"))
     if kind == "date":
@@ -174,18 +178,18 @@ def _mention(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
     return PeriodMention(kind, s, e)
 
 
-def _ended(m: re.Match, cal: FiscalCalendar) -> PeriodMention | None:
+def _ended(m: re.Match, cal: FiscalCalendar, s: int, e: int) -> PeriodMention | None:
     d = _date(m, "e")
     span = _DASHES_SPACES.sub(" ", m["span"].lower())
     if span in ("six months", "nine months"):
-        return PeriodMention("partial", m.start(), m.end())
+        return PeriodMention("partial", s, e)
     if d is None:
         return None
     if span in ("year", "fiscal year", "twelve months"):
         fy = cal.fiscal_year_of(d - timedelta(days=7))
-        return PeriodMention("explicit", m.start(), m.end(), Period(fy), day=d)
+        return PeriodMention("explicit", s, e, Period(fy), day=d)
     p = quarter_ending(cal, d) or cal.quarter_of(d)
-    return PeriodMention("explicit", m.start(), m.end(), p, day=d)
+    return PeriodMention("explicit", s, e, p, day=d)
 
 
 @lru_cache(maxsize=4096)
