@@ -18,7 +18,9 @@ from bot.extract.numbers import Quantity
 from bot.extract.sentences import Clauses
 
 
-def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
+def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cites: bool = True) -> bool:
+    """`cites`: False when the sentence holds no estimate word (`may_cite_estimates`), which
+    spares the estimate test for each of its numbers."""
     # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
     # its words (and an end-word test in front: see cues.py).
     before = text[max(sent_start, q.first - 60) : q.first]
@@ -31,7 +33,7 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> b
         return True
     # The clause is a tail of this window: without an estimate word here, it has none.
     wide = text[max(sent_start, q.first - 120) : q.first]
-    if _may_cite_estimates(wide):
+    if cites and _may_cite_estimates(wide):
         clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
         if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
             return True
@@ -105,6 +107,11 @@ def _first_company(text, lo, hi):
 _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
                    "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster",
                    "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
+
+
+def may_cite_estimates(text: str) -> bool:
+    """Whether `text` holds a word that may name someone else's estimate."""
+    return may_contain(text.lower(), _ESTIMATE_HINTS)
 
 
 def _may_cite_estimates(clause: str) -> bool:

@@ -30,7 +30,7 @@ from bot.extract.comparisons import (
 )
 from bot.extract.context import DocContext
 from bot.extract.cues import EndCue
-from bot.extract.filters import about_another_company, not_a_figure
+from bot.extract.filters import about_another_company, may_cite_estimates, not_a_figure
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
 from bot.extract.phrases import find_phrases
@@ -107,6 +107,7 @@ def sentence_figures(
     clauses = Clauses(text, s, e)
     # Before the first name of another company, no number can be about one.
     other_at = vocab.first_other_company(text, s, e)
+    cites = may_cite_estimates(text[s:e])
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
     taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
@@ -119,7 +120,7 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or not_a_figure(text, s, q, clauses):
+        if q.kind == "bps" or not_a_figure(text, s, q, clauses, cites):
             continue
         if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
