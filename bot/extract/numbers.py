@@ -13,7 +13,7 @@ Tables, where "(in millions)" scales bare cells, are read by `tables.py`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.extract.cues import EndCue
 
@@ -105,11 +105,12 @@ class Quantity:
     high: float | None = None
     scale: float = 1.0
     hedge_start: int | None = None
+    # Where the figure's words begin: its leading hedge, or the number (a field, not a
+    # property: it is read hundreds of times per text).
+    first: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def first(self) -> int:
-        """Where the figure's words begin: its leading hedge, or the number."""
-        return self.hedge_start if self.hedge_start is not None else self.start
+    def __post_init__(self) -> None:
+        self.first = self.hedge_start if self.hedge_start is not None else self.start
 
 
 def _kind(m: re.Match) -> str | None:
