@@ -120,7 +120,15 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or not_a_figure(text, s, q, clauses, cites):
+        if q.kind == "bps":
+            continue
+        # A number that binds to no phrase, is no comparison and no range changes nothing
+        # whatever the filters say: skip them (most numbers of a flattened table).
+        link = _find_binding(text, s, q, phrases, bound, has_ai)
+        if (link is None and q.low is None and last_compared is None
+                and not vocab.COMPARE_BEFORE_RE.search(text, max(s, q.first - 30), q.first)):
+            continue
+        if not_a_figure(text, s, q, clauses, cites):
             continue
         if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
@@ -136,7 +144,7 @@ def sentence_figures(
                 out.append(comp)
             continue
         last_compared = None
-        b = _bind(text, s, q, phrases, bound, has_ai)
+        b = _bind(q, phrases, link)
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
@@ -210,25 +218,38 @@ def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
     return None
 
 
-def _bind(text, sent_start, q, phrases, bound, has_ai) -> _Bound | None:
+def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, object] | None:
+    """What the number binds to, without binding it (nothing is marked used): ("margin",
+    phrase), ("phrase", phrase) or ("coord", the bound number it shares a phrase with)."""
     margin = _margin_of_revenue(text, q, phrases)
     if margin is not None:
-        metric = margin.phrase.margin_of
+        return "margin", margin
+    post = _post_phrase(text, q, phrases, has_ai)
+    if post is not None:
+        return "phrase", post
+    pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
+    if pre is not None:
+        return "phrase", pre
+    coord = _coordinated(text, q, bound)
+    if coord is not None:
+        return "coord", coord
+    return None
+
+
+def _bind(q, phrases, link) -> _Bound | None:
+    """Bind the number as `_find_binding` found (with the same phrases and bound numbers)."""
+    if link is None:
+        return None
+    kind, target = link
+    if kind == "margin":
         for p in phrases:  # the "revenue" after the percent is part of the figure
             if p.start >= q.end and p.start - q.end < 40:
                 p.used = True
                 break
-        return _Bound(q, metric, "%", margin, None, False)
-    post = _post_phrase(text, q, phrases, has_ai)
-    if post is not None:
-        return _bound(q, post)
-    pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
-    if pre is not None:
-        return _bound(q, pre)
-    coord = _coordinated(text, q, bound)
-    if coord is not None:
-        return _Bound(q, coord.metric, coord.unit, coord.phrase, None, coord.guidance, coordinated=True)
-    return None
+        return _Bound(q, target.phrase.margin_of, "%", target, None, False)
+    if kind == "phrase":
+        return _bound(q, target)
+    return _Bound(q, target.metric, target.unit, target.phrase, None, target.guidance, coordinated=True)
 
 
 def _bound(q: Quantity, p: _Phrase) -> _Bound | None:
