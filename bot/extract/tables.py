@@ -2,10 +2,13 @@
 tables flattened to one line ("Gross margin 18.3 % 21.4 % 19.5 % 21.6 %").
 
 A table starts at a column header: period groups ("Three Months Ended | Six Months
-Ended") and column dates ("August 1, 2025 | August 2, 2024 | Change"). Each date
+Ended") and column dates ("August 1, 2025 | August 2, 2024 | Change"), or period
+labels ("Q2 FY26 | Q2 FY25", "Q1 FY27 | Q4 FY26 | Q1 FY26", "FY26 | FY25"). Each date
 column maps to a fiscal period through the calendar (a 13-week quarter ending that
-day, or the year for "Fiscal Year Ended"); six- and nine-month columns and "Change"
-columns are read past and never reported. Then each row is a label and its cells.
+day, or the year for "Fiscal Year Ended"); a label column names its period; a column
+whose period has not ended by publication is guidance. Six- and nine-month columns
+and "Change" columns are read past and never reported. Then each row is a label and
+its cells.
 
 A row's cells are assigned to columns only when their count says how: as many cells
 as columns, or as many as the columns without "Change". Any other count means the
@@ -33,7 +36,9 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 _GROUP = (r"(?P<g>(?:Three|Six|Nine|Twelve|3|6|9|12)[\s-]+Months|(?:Fiscal\s+)?(?:Year|Quarter)|"
           r"Fiscal\s+Quarter)\s+End(?:ed|ing)")
 _DATE = rf"(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?(?:[\s|]*(?P<y>(?:19|20)\d{{2}}))?"
-_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)", re.IGNORECASE)
+# A period label as a column header: "Q2 FY26", "Q2 FY2026", "FY26" (slides, IR tables).
+_LABEL = r"(?:Q(?P<lq>[1-4])\s*)?FY\s?'?(?P<ly>(?:19|20)\d{2}|\d{2})(?![\w.])"
+_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)|(?P<l>{_LABEL})", re.IGNORECASE)
 # Every alternative opens with its own literal word, so `re` can skip to the few positions
 # that start one of them (a shared optional prefix such as "(?:Fiscal\s+)?" would make it try
 # every position: ten times slower on a 5 KB text).
@@ -42,6 +47,8 @@ _HEADER_START = re.compile(
         [rf"{w}\s+Months\s+End" for w in ("Three", "Six", "Nine", "Twelve")]
         + [r"Fiscal\s+(?:Year|Quarter)\s+End(?:ed|ing)\s", r"Year\s+End(?:ed|ing)\s", r"Quarter\s+End(?:ed|ing)\s"]
         + [rf"{m}\s+\d{{1,2}}," for m in _MONTH[3:-1].split("|")]
+        # Period labels start a header only when another label follows ("Q2 FY26 | Q2 FY25").
+        + [r"Q[1-4]\s*FY\s?'?\d{2}(?:\d{2})?[\s|]+Q[1-4]\s*FY", r"FY\s?'?\d{2}(?:\d{2})?[\s|]+FY\s?'?\d{2}"]
     )
 )
 _SEP = re.compile(r"[\s|]*")
@@ -92,6 +99,7 @@ class Column:
     day: date | None = None
     future: bool = False
     period: Period | None = None
+    label: Period | None = None  # the period a label header names ("Q2 FY26")
 
 
 @dataclass
@@ -101,13 +109,13 @@ class Table:
     figures: list[Figure] = field(default_factory=list)
 
 
-_ENDED_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending")
+_HEADER_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending", "FY")
 
 
 def find_tables(text: str, ctx) -> list[Table]:
     out: list[Table] = []
-    if not any(w in text for w in _ENDED_WORDS):
-        return out  # every table we can read has "… Ended"/"… Ending" columns
+    if not any(w in text for w in _HEADER_WORDS):
+        return out  # every table we can read has "… Ended"/"… Ending" or "FY…" columns
     pos = 0
     for m in _HEADER_START.finditer(text):
         if m.start() < pos:
@@ -125,7 +133,8 @@ def find_tables(text: str, ctx) -> list[Table]:
 # --- header ----------------------------------------------------------------------------------
 
 def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
-    items: list[tuple[str, object]] = []  # ("g", (kind, ending)) | ("d", date match) | ("c", None)
+    # ("g", (kind, ending)) | ("d", date match) | ("c", None) | ("l", Period)
+    items: list[tuple[str, object]] = []
     pos = start
     while True:
         pos = _SEP.match(text, pos).end()
@@ -137,11 +146,15 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
             items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
         elif m["m"]:
             items.append(("d", m))
+        elif m["l"]:
+            year = int(m["ly"]) if len(m["ly"]) == 4 else 2000 + int(m["ly"])
+            items.append(("l", Period(year, int(m["lq"]) if m["lq"] else None)))
         else:
             items.append(("c", None))
         pos = m.end()
-    dates = [x for k, x in items if k == "d"]
-    if not dates or len(items) < 2:
+    dates = sum(1 for k, _ in items if k == "d")
+    labels = sum(1 for k, _ in items if k == "l")
+    if not (dates and len(items) >= 2) and labels < 2:
         return None
     cols = _columns(items, ctx)
     if cols is None:
@@ -160,7 +173,7 @@ def _group_kind(g: str) -> str:
 def _columns(items, ctx) -> list[Column] | None:
     groups = [x for k, x in items if k == "g"]
     seq = [(k, x) for k, x in items if k != "g"]
-    first_date = next(i for i, (k, _) in enumerate(items) if k == "d")
+    first_date = next(i for i, (k, _) in enumerate(items) if k in ("d", "l"))
     groups_first = all(k != "g" for k, _ in items[first_date:])
     cols: list[Column] = []
     if groups and groups_first:
@@ -177,8 +190,13 @@ def _columns(items, ctx) -> list[Column] | None:
             else:
                 kind, ending = current if current else (None, False)
                 cols.append(_column(k, x, kind, ending, ctx))
-    _resolve_years(cols, [x for k, x in seq], ctx)
+    _resolve_years(cols, [x for k, x in seq if k == "d"], ctx)
     for c in cols:
+        if c.label is not None:
+            # Read like a date column: a period that has not ended by publication is guidance.
+            c.period = c.label
+            c.future = ctx.published is not None and ctx.calendar.bounds(c.label)[1] >= ctx.published
+            continue
         c.period = _period(c, ctx.calendar)
         if c.day is not None and ctx.published is not None and c.day >= ctx.published:
             c.future = True
@@ -205,6 +223,8 @@ def _chunks(seq, n):
 def _column(k, x, group, ending, ctx) -> Column:
     if k == "c":
         return Column(change=True, group=group)
+    if k == "l":
+        return Column(change=False, group="q" if x.quarter else "fy", label=x)
     return Column(change=False, group=group, day=None, future=ending)
 
 
@@ -215,8 +235,8 @@ def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
     """Give each date column its day. "August 4," without a year takes the latest year in which
     that day ended a fiscal quarter before publication; the next column of the same group, the
     latest such year before the column to its left (columns run from recent to old)."""
-    date_cols = [c for c in cols if not c.change]
-    matches = [x for x in raw if x is not None]
+    date_cols = [c for c in cols if not c.change and c.label is None]
+    matches = raw
     prev: date | None = None
     group: str | None = None
     for c, m in zip(date_cols, matches):
