@@ -35,7 +35,7 @@ END_CUES = {
     "narrative._MID_OF": narrative._MID_OF,
     "narrative._COMPANY_LEVEL": narrative._COMPANY_LEVEL,
 }
-STEM_CUES = {"GUIDANCE_RE": vocab.GUIDANCE_RE}
+STEM_CUES = {"GUIDANCE_RE": vocab.GUIDANCE_RE, "narrative._PRE_BREAK": narrative._PRE_BREAK}
 FILLERS = ["the", "revenue", "of", "$", "5", "a", "Dell", "-", ",", "(", "~", "≈", "'s", "’s", "x"]
 
 

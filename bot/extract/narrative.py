@@ -29,7 +29,7 @@ from bot.extract.comparisons import (
     comparison,
 )
 from bot.extract.context import DocContext
-from bot.extract.cues import EndCue
+from bot.extract.cues import EndCue, StemCue, may_contain
 from bot.extract.filters import about_another_company, may_cite_estimates, not_a_figure
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
@@ -47,10 +47,12 @@ _POST_GAP = re.compile(
     re.IGNORECASE,
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
-_PRE_BREAK = re.compile(
+_PRE_BREAK = StemCue(
     r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    re.IGNORECASE,
+    stems=("which", "who", "whereas", "while", "but", "although", "including", "excluding", "plus", "minus", "per",
+           "each", "every", "than", "beat", "topped", "missed", "exceed", "surpass", "above", "below", "ahead",
+           ";", "(", ")", "$"),
 )
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
@@ -328,7 +330,8 @@ def _coordinated(text, q, bound) -> _Bound | None:
     if not last.metric or UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
     gap = _mask_periods(text[last.q.end : q.first])
-    gap = _PREP_BEFORE_P.sub("", gap)
+    if "@P" in gap:
+        gap = _PREP_BEFORE_P.sub("", gap)
     return last if _COORD_GAP.fullmatch(gap) else None
 
 
@@ -385,12 +388,19 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clauses.start_of(min(p.start, q.first), subject=True)
-        for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
-            seg = "isg" if m["isg"] else "csg"
+        hi = max(p.start, q.first)
+        # Every segment name holds "isg", "csg" or "solutions" (lowercased): without one
+        # before the number, the subject clause need not be found.
+        if may_contain(text[sent_start:hi].lower(), _SEGMENT_STEMS):
+            lo = clauses.start_of(min(p.start, q.first), subject=True)
+            for m in vocab.SEGMENT_RE.finditer(text, lo, hi):
+                seg = "isg" if m["isg"] else "csg"
         if seg is None:
             seg = segment
     return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
+
+
+_SEGMENT_STEMS = ("isg", "csg", "solutions")
 
 
 def _is_guidance(text, sent_start, q, p, clauses) -> bool:
@@ -436,6 +446,9 @@ def _accounting(text, sent_start, p, q) -> str | None:
     cut = max(window.rfind(","), window.rfind(";"))
     if cut >= 0 and cut < len(window) - (p.end - p.start):
         window = window[cut + 1 :]
+    low = window.lower()
+    if "gaap" not in low and "adjusted" not in low:
+        return None  # the words both regexes need
     if vocab.NON_GAAP_RE.search(window):
         return "non_gaap"
     if vocab.GAAP_RE.search(window):

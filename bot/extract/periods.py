@@ -250,6 +250,7 @@ def resolve(
     return Resolved(None, False)
 
 
+@lru_cache(maxsize=1024)  # pure calendar arithmetic on hashable values, asked per figure
 def _bare_quarter(
     q: int, guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
 ) -> Period | None:
@@ -279,6 +280,7 @@ def _next_numbered(after: Period, q: int) -> Period:
     return p
 
 
+@lru_cache(maxsize=1024)  # pure calendar arithmetic on hashable values, asked per figure
 def _full_year(
     guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
 ) -> Period | None:
@@ -296,6 +298,7 @@ def _full_year(
     return Period(cal.latest_ended_year(published))
 
 
+@lru_cache(maxsize=1024)  # pure calendar arithmetic on hashable values, asked per figure
 def _this_quarter(
     future: bool, published: date | None, default: Period | None, cal: FiscalCalendar
 ) -> Period | None:
