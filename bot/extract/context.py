@@ -105,10 +105,10 @@ class Sections:
             self.guidance = bool(_GUIDANCE_HEADING.search(s))
             self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
             return True
-        if _is_quote(s) or (not _LABEL_LINE.match(s) and len(s.split()) > 24):
+        if _is_quote(s) or (not _LABEL_LINE.match(s) and len(s.split(None, 25)) > 24):
             self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
             self.full_year = False
-        elif self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
+        elif self.segment and not _LABEL_LINE.match(s) and len(s.split(None, 15)) > 14:
             self.segment = None
         return False
 
