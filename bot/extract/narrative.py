@@ -404,6 +404,10 @@ _SEGMENT_STEMS = ("isg", "csg", "solutions")
 
 
 def _is_guidance(text, sent_start, q, p, clauses) -> bool:
+    # The window below is text of the sentence before the number: without a guidance stem
+    # there, its clause need not be found.
+    if not may_contain(text[sent_start : q.first].lower(), vocab.GUIDANCE_RE.stems):
+        return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
     lo = clauses.start_of(q.first)
     if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
         # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
