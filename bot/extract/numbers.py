@@ -113,32 +113,38 @@ class Quantity:
         self.first = self.hedge_start if self.hedge_start is not None else self.start
 
 
-def _kind(m: re.Match) -> str | None:
-    if m["mult"]:
+_GROUPS = ("mult", "pct", "bps", "rest", "dollars", "scale")
+
+
+def _raw_or_bare(m: re.Match) -> Quantity | None:
+    """The quantity a match states; a "bare" number (no unit) when it may open or close a range.
+
+    A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
+    has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
+    (The groups are fetched in one call: this runs for every number of a text.)
+    """
+    mult, pct, bps, rest, dollars, scale = m.group(*_GROUPS)
+    if mult:
         return None  # a multiple ("20.28x"), never one of our figures
-    if m["pct"]:
-        return "pct"
-    if m["bps"]:
-        return "bps"
-    if m["rest"] is None or m["dollars"]:
-        return "usd"  # a currency before it, or "dollars" after it
-    if m["scale"] and len(m["scale"]) > 1:
-        return "num"
-    return None
-
-
-def _raw(m: re.Match) -> Quantity | None:
-    kind = _kind(m)
-    if kind is None:
-        return None
+    if pct:
+        kind = "pct"
+    elif bps:
+        kind = "bps"
+    elif rest is None or dollars:
+        kind = "usd"  # a currency before it, or "dollars" after it
+    elif scale and len(scale) > 1:
+        kind = "num"
+    elif scale:
+        return None  # "5b" with no currency: not a figure, and no range end
+    else:
+        return Quantity("bare", float(_number(m).replace(",", "")), m.start(), m.end())
     value = float(_number(m).replace(",", ""))
-    scale = (m["scale"] or "").lower()
-    if scale and kind in ("usd", "num"):
-        value *= _SCALES[scale]
-    start = m.start()
-    factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
-    value = float(round(value)) if factor >= 1e3 else round(value, 6)  # 8.2 × 1e9 is 8199999999.999999
-    return Quantity(kind, value, start, m.end(), scale=factor)
+    factor = _SCALES[scale.lower()] if scale and kind in ("usd", "num") else 1.0
+    if factor != 1.0:
+        value = float(round(value * factor))  # 8.2 × 1e9 is 8199999999.999999
+    else:
+        value = round(value, 6)
+    return Quantity(kind, value, m.start(), m.end(), scale=factor)
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
@@ -204,17 +210,6 @@ def _gaps(n: int, skip: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if pos < n:
         out.append((pos, n))
     return out
-
-
-def _raw_or_bare(m: re.Match) -> Quantity | None:
-    q = _raw(m)
-    if q is not None:
-        return q
-    if m["mult"] or m["scale"]:
-        return None
-    # A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
-    # has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
-    return Quantity("bare", float(_number(m).replace(",", "")), m.start(), m.end())
 
 
 def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
