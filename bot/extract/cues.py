@@ -22,7 +22,7 @@ import sys
 class EndCue:
     """A regex anchored at the end of its window (`…\\s*$`) and the words it can end on."""
 
-    __slots__ = ("regex", "ends")
+    __slots__ = ("ends", "regex")
 
     def __init__(self, pattern: str, ends: tuple[str, ...], flags: int = re.IGNORECASE) -> None:
         self.regex = re.compile(pattern, flags)

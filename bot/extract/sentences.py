@@ -123,7 +123,7 @@ class Clauses:
     """Clause starts of one sentence, found on first use and then kept (a sentence is asked
     about many times, and most sentences are never asked: the scan is done only when needed)."""
 
-    __slots__ = ("text", "start", "end", "_strict", "_subject")
+    __slots__ = ("_strict", "_subject", "end", "start", "text")
 
     def __init__(self, text: str, start: int, end: int) -> None:
         self.text, self.start, self.end = text, start, end

@@ -290,7 +290,7 @@ class _RowState:
 class _Shape:
     """A header's columns with the counts a row is checked against (computed once per table)."""
 
-    __slots__ = ("cols", "values", "n_all", "n_values")
+    __slots__ = ("cols", "n_all", "n_values", "values")
 
     def __init__(self, cols: list[Column]) -> None:
         self.cols = cols
