@@ -101,3 +101,24 @@ def test_bullets_laid_out_as_tables_read_as_bullets():
     text, figs = extract_html(html, published=date(2025, 8, 28))
     assert "• Revenue: $12.5 billion" in text
     assert [(f.metric, f.value, f.period) for f in figs] == [("csg_revenue", 12.5e9, "FY2026-Q2")]
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        "<?xml version='1.0' encoding='ASCII'?>\n",  # as real EDGAR exhibits open
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        "\ufeff  <?xml version='1.0' encoding='utf-8'?>\r\n",
+        "<?XML version='1.0'?>",
+    ],
+)
+def test_xml_declaration_with_an_encoding_is_read(result, declaration):
+    # lxml refuses a decoded str that declares an encoding; the exhibit must still be read.
+    text, figs = extract_html(declaration + HTML, published=date.fromisoformat(EXPECTED["published"]))
+    assert (text, figs) == result
+    assert figs
+
+
+def test_xml_declaration_of_a_fragment_is_dropped():
+    snippet = "<?xml version='1.0' encoding='ASCII'?><p>Dell Q2 FY26 revenue was $29.8 billion.</p>"
+    assert strip_html(snippet) == "Dell Q2 FY26 revenue was $29.8 billion."

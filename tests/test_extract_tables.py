@@ -128,3 +128,48 @@ def test_53_week_year_end_column():
         ("revenue", "FY2022-Q4", 27997e6, True, True),
         ("revenue", "FY2023-Q4", 25039e6, False, True),
     ]
+
+
+def test_period_label_headers_read_like_date_headers():
+    text = (
+        "Q2 FY26 | Q2 FY25 | Change\n"
+        "(in millions, except percentages)\n"
+        "Net revenue | $ 29,776 | $ 25,026 | 19%\n"
+        "Operating income | $ 1,773 | $ 1,392 | 27%\n"
+    )
+    figs = figures_of(text, date(2025, 8, 28), DELL)
+    assert _keys(figs) == [
+        ("revenue", "FY2025-Q2", 25026e6, True, True),
+        ("revenue", "FY2026-Q2", 29776e6, False, True),
+    ]
+    assert all(f.basis == "actual" for f in figs)
+
+
+def test_three_quarter_label_columns_flattened():
+    text = (
+        "Q1 FY27 Q4 FY26 Q1 FY26 (in billions) Revenue $ 35.6 $ 33.4 $ 23.4 "
+        "Gross margin % 18.3 % 19.2 % 21.0 %"
+    )
+    figs = figures_of(text, date(2026, 5, 28), DELL)
+    assert _keys(figs) == [
+        ("gross_margin", "FY2026-Q1", 21.0, True, True),
+        ("gross_margin", "FY2026-Q4", 19.2, True, True),
+        ("gross_margin", "FY2027-Q1", 18.3, False, True),
+        ("revenue", "FY2026-Q1", 23.4e9, True, True),
+        ("revenue", "FY2026-Q4", 33.4e9, True, True),
+        ("revenue", "FY2027-Q1", 35.6e9, False, True),
+    ]
+
+
+def test_label_column_of_a_year_not_yet_ended_is_guidance():
+    text = "FY26 | FY25\nNon-GAAP earnings per share — diluted | $ 9.55 | $ 8.14\n"
+    figs = figures_of(text, date(2025, 8, 28), DELL)
+    assert sorted((f.basis, f.period, f.value, f.accounting, f.comparative) for f in figs) == [
+        ("actual", "FY2025", 8.14, "non_gaap", False),
+        ("guidance", "FY2026", 9.55, "non_gaap", False),
+    ]
+
+
+def test_a_lone_period_label_in_prose_is_no_table_header():
+    text = "Q2 FY26 revenue was $29.8 billion, and Q2 FY25 revenue was $25.0 billion."
+    assert not [f for f in figures_of(text, date(2025, 8, 28), DELL) if f.table]

@@ -24,7 +24,8 @@ How a text is read (one module each):
 - numbers: amounts, percents, basis points, ranges, plus-or-minus, hedges, signs;
 - periods: period phrases, resolved on the fiscal calendar and the publication date;
 - phrases / vocab: metric phrases (a word trie) and the cue words around a number
-  (guidance, estimates, changes, comparisons, market sizes, prices);
+  (guidance, estimates, changes, comparisons, market sizes, prices); cues: a cheap
+  word test in front of each cue regex (the regex still decides);
 - sentences: sentence and clause boundaries, as offsets;
 - context: the period a results text reports, and headings (segment, guidance,
   full-year) that scope the lines below them;

@@ -75,7 +75,8 @@ _SEGMENT_TAIL = re.compile(
     r"\s*:?$"
 )
 _YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+year|annual)\b", re.IGNORECASE)
-_QUOTE = re.compile(r"^[\"“‘]|.*\b(?:said|says)\b")
+# A quote: it opens with a quotation mark, or its first line says "said"/"says".
+_SAID = re.compile(r"\b(?:said|says)\b")
 _GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.IGNORECASE)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
 _LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
@@ -92,26 +93,39 @@ class Sections:
     def update(self, sentence: str) -> bool:
         """Read one sentence; return True when it was a heading (and holds no figure)."""
         s = sentence.strip()
-        m = _SEGMENT_HEADING.match(s)
+        # Both heading patterns hold at most eight words: a longer sentence skips them.
+        short = len(s.split(None, 8)) <= 8
+        m = _SEGMENT_HEADING.match(s) if short else None
         if m:
             self.segment = "isg" if m["isg"] else "csg"
             self.guidance = False
             return True
-        if _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
+        if short and _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
             self.segment = None
             self.guidance = bool(_GUIDANCE_HEADING.search(s))
             self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
             return True
-        if _QUOTE.match(s) or (not _LABEL_LINE.match(s) and len(s.split()) > 24):
+        if _is_quote(s) or (not _LABEL_LINE.match(s) and len(s.split(None, 25)) > 24):
             self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
             self.full_year = False
-        elif self.segment and not _LABEL_LINE.match(s) and len(s.split()) > 14:
+        elif self.segment and not _LABEL_LINE.match(s) and len(s.split(None, 15)) > 14:
             self.segment = None
         return False
 
     def after(self, sentence: str) -> None:
         """Read the tail of a sentence whose figures are done (a glued heading applies next)."""
-        m = _SEGMENT_TAIL.search(sentence.rstrip())
+        tail = sentence.rstrip()
+        if not tail.removesuffix(":").rstrip().endswith(("(ISG)", "(CSG)")):
+            return  # the glued heading ends with its abbreviation (a cheap test before the regex)
+        m = _SEGMENT_TAIL.search(tail)
         if m:
             self.segment = "isg" if m["isg"] else "csg"
             self.guidance = False
+
+
+def _is_quote(s: str) -> bool:
+    if s and s[0] in "\"“‘":
+        return True
+    line_end = s.find("\n")
+    line = s if line_end < 0 else s[:line_end]
+    return ("said" in line or "says" in line) and _SAID.search(line) is not None

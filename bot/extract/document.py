@@ -2,8 +2,11 @@
 
 Quantities and period phrases are found once over the whole text (two regex
 scans) and handed to each sentence by offset; sentences without a money or
-percent number are only read for their headings. That keeps the cost at a
-couple of regex passes plus a little work per number.
+percent number are only read for their headings, and a sentence with no metric
+phrase near its numbers, or a number that binds to no phrase, is not read further
+(narrative.py). That keeps the cost at a few regex passes plus a little work per
+number. Every full-text regex opens with a literal or one character class, so
+`re` skips to its candidates in C (see the notes at _QTY, _BOUNDARY, _CELL).
 """
 
 from __future__ import annotations

@@ -13,31 +13,66 @@ from __future__ import annotations
 import re
 
 from bot.extract import vocab
+from bot.extract.cues import EndCue, may_contain
 from bot.extract.numbers import Quantity
 from bot.extract.sentences import Clauses
 
 
-def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
+def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cites: bool = True) -> bool:
+    """`cites`: False when the sentence holds no estimate word (`may_cite_estimates`), which
+    spares the estimate test for each of its numbers."""
     # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
-    # its words.
+    # its words (and an end-word test in front: see cues.py).
     before = text[max(sent_start, q.first - 60) : q.first]
     after = text[q.end : q.end + 60]
     if vocab.CHANGE_BEFORE_RE.search(before[-32:]) and not vocab.LEVEL_BEFORE_RE.search(before[-12:]):
         return True
+    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
+        return True
+    if _after_cue(after, q):
+        return True
+    # The clause is a tail of this window: without an estimate word here, it has none.
+    wide = text[max(sent_start, q.first - 120) : q.first]
+    if cites and _may_cite_estimates(wide):
+        clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
+        if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
+            return True
+    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
+
+
+# How every cue read right after a number can begin (after blanks and commas): a number
+# followed by none of these ("$29.8 billion in revenue") skips the five regexes below.
+_AFTER_STARTS = (
+    # CHANGE_AFTER_RE
+    "year", "yoy", "y/y", "yr/yr", "sequential", "q/q", "qoq", "quarter", "increase", "decrease", "growth", "jump",
+    "rise", "decline", "drop", "gain", "improvement", "higher", "lower", "more", "less", "faster", "slower",
+    "better", "worse", "above", "below", "from", "over", "annual", "cagr",
+    # RELATIVE_AFTER_RE
+    "greater", "premium", "discount", "share", "stake",
+    # PCT_OF_AFTER_RE
+    "of",
+    # TRAILING_RE, after "over the " / "in the "
+    "in", "last", "past", "trailing", "prior", "ttm", "ltm",
+    # ESTIMATE_AFTER_RE
+    "that", "which", "as", "analyst", "wall", "the", "consensus", "lseg", "factset", "expected", "estimated",
+    "forecast",
+)
+_LEAD = re.compile(r"[\s,]*")
+
+
+def _after_cue(after: str, q: Quantity) -> bool:
+    """A change, a relative claim, a share of something, a trailing total or someone else's
+    estimate named right after the number."""
+    lead = _LEAD.match(after).end()
+    if not after[lead : lead + 12].lower().startswith(_AFTER_STARTS):
+        return False
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):
         return True
     if q.kind == "pct" and vocab.PCT_OF_AFTER_RE.match(after):
         return True
-    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
-        return True
     if vocab.TRAILING_RE.match(after.lstrip(" ,").removeprefix("over the ").removeprefix("in the ")):
         return True
-    clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
-    if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
-        return True
-    if vocab.ESTIMATE_AFTER_RE.match(after):
-        return True
-    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
+    return bool(vocab.ESTIMATE_AFTER_RE.match(after))
 
 
 def about_another_company(text: str, sent_start: int, q: Quantity, clauses: Clauses) -> bool:
@@ -74,12 +109,17 @@ _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg
                    "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
 
 
+def may_cite_estimates(text: str) -> bool:
+    """Whether `text` holds a word that may name someone else's estimate."""
+    return may_contain(text.lower(), _ESTIMATE_HINTS)
+
+
 def _may_cite_estimates(clause: str) -> bool:
-    low = clause.lower()
-    return any(h in low for h in _ESTIMATE_HINTS)
+    return may_contain(clause.lower(), _ESTIMATE_HINTS)
 
 
-_VS_END = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$", re.IGNORECASE)
+_VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$",
+                 ends=("vs", "vs.", "versus", "with", "to", "against"))
 _EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.IGNORECASE)
 
 
@@ -87,8 +127,13 @@ _MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.IGNORECA
 _NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
 
 
+_MARKET_STEMS = ("market", "tam", "opportunit", "industr")
+
+
 def _market_after(after: str) -> bool:
     """"$295 billion AI hardware/services market": a market size, not a figure."""
+    if not may_contain(after.lower(), _MARKET_STEMS):
+        return False
     words = after.split(None, 4)
     for w in words[:4]:
         if _MARKET_WORDS.match(w):

@@ -58,7 +58,15 @@ def strip_html(snippet: str) -> str:
     return html_text(snippet)
 
 
+# "<?xml version='1.0' encoding='ASCII'?>" opens real EDGAR exhibits (XHTML). lxml refuses a
+# decoded str that declares an encoding (ValueError: "Unicode strings with encoding
+# declaration are not supported"), and the text is already decoded: the declaration says
+# nothing more, so it is dropped (with a byte-order mark or blanks before it).
+_XML_DECL = re.compile(r"\A[\ufeff\s]*<\?xml\b[^>]*\?>", re.IGNORECASE)
+
+
 def _parse(html: str):
+    html = _XML_DECL.sub("", html, count=1)
     if not html or not html.strip():
         return None
     try:

@@ -29,7 +29,8 @@ from bot.extract.comparisons import (
     comparison,
 )
 from bot.extract.context import DocContext
-from bot.extract.filters import about_another_company, not_a_figure
+from bot.extract.cues import EndCue, StemCue, may_contain
+from bot.extract.filters import about_another_company, may_cite_estimates, not_a_figure
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
 from bot.extract.phrases import find_phrases
@@ -46,24 +47,27 @@ _POST_GAP = re.compile(
     re.IGNORECASE,
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
-_PRE_BREAK = re.compile(
+_PRE_BREAK = StemCue(
     r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    re.IGNORECASE,
+    stems=("which", "who", "whereas", "while", "but", "although", "including", "excluding", "plus", "minus", "per",
+           "each", "every", "than", "beat", "topped", "missed", "exceed", "surpass", "above", "below", "ahead",
+           ";", "(", ")", "$"),
 )
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
 _PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
-_MID_OF = re.compile(r"\bmidpoint\s+of\s*$", re.IGNORECASE)
+_MID_OF = EndCue(r"\bmidpoint\s+of\s*$", ends=("of",))
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
     re.IGNORECASE,
 )
-_COMPANY_LEVEL = re.compile(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$", re.IGNORECASE)
+_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$",
+                        ends=("total", "overall", "consolidated", "company", "company-wide", "dell", "'s", "’s"))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Phrase:
     start: int
     end: int
@@ -71,7 +75,7 @@ class _Phrase:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bound:
     q: Quantity
     metric: str
@@ -96,9 +100,16 @@ def sentence_figures(
     (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
+    if not any(p.phrase.metric or p.phrase.margin_of for p in phrases):
+        # Every figure (and every comparison, which restates a figure's metric) is bound to
+        # a metric phrase: without one near its numbers, a sentence states none.
+        return []
     has_ai = _has_ai(text, s, e)
     opening = opening_period(text, s, periods)
     clauses = Clauses(text, s, e)
+    # Before the first name of another company, no number can be about one.
+    other_at = vocab.first_other_company(text, s, e)
+    cites = may_cite_estimates(text[s:e])
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
     taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
@@ -111,7 +122,17 @@ def sentence_figures(
         if skip_next:
             skip_next = False
             continue
-        if q.kind == "bps" or not_a_figure(text, s, q, clauses) or about_another_company(text, s, q, clauses):
+        if q.kind == "bps":
+            continue
+        # A number that binds to no phrase, is no comparison and no range changes nothing
+        # whatever the filters say: skip them (most numbers of a flattened table).
+        link = _find_binding(text, s, q, phrases, bound, has_ai)
+        if (link is None and q.low is None and last_compared is None
+                and not vocab.COMPARE_BEFORE_RE.search(text, max(s, q.first - 30), q.first)):
+            continue
+        if not_a_figure(text, s, q, clauses, cites):
+            continue
+        if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         mid = _stated_midpoint(text, q, nxt)
@@ -125,7 +146,7 @@ def sentence_figures(
                 out.append(comp)
             continue
         last_compared = None
-        b = _bind(text, s, q, phrases, bound, has_ai)
+        b = _bind(q, phrases, link)
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
@@ -199,25 +220,38 @@ def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
     return None
 
 
-def _bind(text, sent_start, q, phrases, bound, has_ai) -> _Bound | None:
+def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, object] | None:
+    """What the number binds to, without binding it (nothing is marked used): ("margin",
+    phrase), ("phrase", phrase) or ("coord", the bound number it shares a phrase with)."""
     margin = _margin_of_revenue(text, q, phrases)
     if margin is not None:
-        metric = margin.phrase.margin_of
+        return "margin", margin
+    post = _post_phrase(text, q, phrases, has_ai)
+    if post is not None:
+        return "phrase", post
+    pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
+    if pre is not None:
+        return "phrase", pre
+    coord = _coordinated(text, q, bound)
+    if coord is not None:
+        return "coord", coord
+    return None
+
+
+def _bind(q, phrases, link) -> _Bound | None:
+    """Bind the number as `_find_binding` found (with the same phrases and bound numbers)."""
+    if link is None:
+        return None
+    kind, target = link
+    if kind == "margin":
         for p in phrases:  # the "revenue" after the percent is part of the figure
             if p.start >= q.end and p.start - q.end < 40:
                 p.used = True
                 break
-        return _Bound(q, metric, "%", margin, None, False)
-    post = _post_phrase(text, q, phrases, has_ai)
-    if post is not None:
-        return _bound(q, post)
-    pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
-    if pre is not None:
-        return _bound(q, pre)
-    coord = _coordinated(text, q, bound)
-    if coord is not None:
-        return _Bound(q, coord.metric, coord.unit, coord.phrase, None, coord.guidance, coordinated=True)
-    return None
+        return _Bound(q, target.phrase.margin_of, "%", target, None, False)
+    if kind == "phrase":
+        return _bound(q, target)
+    return _Bound(q, target.metric, target.unit, target.phrase, None, target.guidance, coordinated=True)
 
 
 def _bound(q: Quantity, p: _Phrase) -> _Bound | None:
@@ -260,7 +294,14 @@ _PERIODISH = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _mask_periods(gap: str) -> str:
+    # Every period word above holds a digit, "quarter" or "year": most gaps have none.
+    low = gap.lower()
+    if "quarter" not in low and "year" not in low and _DIGIT.search(gap) is None:
+        return gap
     return _PERIODISH.sub("@P", gap)
 
 
@@ -289,7 +330,8 @@ def _coordinated(text, q, bound) -> _Bound | None:
     if not last.metric or UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
     gap = _mask_periods(text[last.q.end : q.first])
-    gap = _PREP_BEFORE_P.sub("", gap)
+    if "@P" in gap:
+        gap = _PREP_BEFORE_P.sub("", gap)
     return last if _COORD_GAP.fullmatch(gap) else None
 
 
@@ -346,15 +388,26 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
     else:
-        lo = clauses.start_of(min(p.start, q.first), subject=True)
-        for m in vocab.SEGMENT_RE.finditer(text, lo, max(p.start, q.first)):
-            seg = "isg" if m["isg"] else "csg"
+        hi = max(p.start, q.first)
+        # Every segment name holds "isg", "csg" or "solutions" (lowercased): without one
+        # before the number, the subject clause need not be found.
+        if may_contain(text[sent_start:hi].lower(), _SEGMENT_STEMS):
+            lo = clauses.start_of(min(p.start, q.first), subject=True)
+            for m in vocab.SEGMENT_RE.finditer(text, lo, hi):
+                seg = "isg" if m["isg"] else "csg"
         if seg is None:
             seg = segment
     return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
 
 
+_SEGMENT_STEMS = ("isg", "csg", "solutions")
+
+
 def _is_guidance(text, sent_start, q, p, clauses) -> bool:
+    # The window below is text of the sentence before the number: without a guidance stem
+    # there, its clause need not be found.
+    if not may_contain(text[sent_start : q.first].lower(), vocab.GUIDANCE_RE.stems):
+        return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
     lo = clauses.start_of(q.first)
     if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
         # "Dell expects revenue of $31 billion to $32 billion, and adjusted EPS of $3.50":
@@ -397,6 +450,9 @@ def _accounting(text, sent_start, p, q) -> str | None:
     cut = max(window.rfind(","), window.rfind(";"))
     if cut >= 0 and cut < len(window) - (p.end - p.start):
         window = window[cut + 1 :]
+    low = window.lower()
+    if "gaap" not in low and "adjusted" not in low:
+        return None  # the words both regexes need
     if vocab.NON_GAAP_RE.search(window):
         return "non_gaap"
     if vocab.GAAP_RE.search(window):

@@ -13,29 +13,44 @@ Tables, where "(in millions)" scales bare cells, are read by `tables.py`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 
-# Case-sensitive "not followed by a lowercase letter": "$10.6 billionDiluted" (bullets
-# glued together when a page is flattened) still ends the amount at "billion".
-_NOT_LOWER = r"(?-i:(?![a-z]))"
+from bot.extract.cues import EndCue
 
+# An amount starts at its currency ("$", "US$", "USD") or at its first digit, with no letter,
+# digit, dot or comma right before it. The pattern opens with the character class of those
+# first characters, so `re` skips in C to the next "$", "U" or digit; a lookbehind on that
+# character then picks the form. (A leading lookbehind and an optional currency would make
+# it try every position: four times slower.) `start` of a match is where the amount starts.
+_NUM_REST = r"\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # a number after its first digit
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _QTY = re.compile(
-    r"""
-    (?<![\w.,])
-    (?P<cur>US\s?\$|\$|USD\s?)?\s?
-    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)
-    (?![\d,]*\.?\d)
+    rf"""
+    [$Uu\d](?<![\w.,].)
     (?:
-        \s?(?P<pct>%|percent\b|per\scent\b|pct\b)
-      | \s?(?P<bps>basis[\s-]points?\b|bps\b|bp\b)
-      | \s?(?P<scale>trillion|billion|million|thousand|bn|mn|mln|tn|[bmk])""" + _NOT_LOWER + r"""
+        (?<=[Uu])(?i:S\s?\$|SD\s?)\s?(?P<usnum>{_NUM})   # US$ 5, USD 5
+      | (?<=\$)\s?(?P<dnum>{_NUM})                       # $5, $ 5
+      | (?<=\d)(?P<rest>{_NUM_REST})                       # 5
+    )
+    (?![\d,]*\.?\d)
+    (?:(?=\s?[%pPbBtTmMkK])  # (each unit is tried only before a letter it can start with)
+        \s?(?P<pct>%|(?i:percent\b|per\scent\b|pct\b))
+      | \s?(?P<bps>(?i:basis[\s-]points?\b|bps\b|bp\b))
+      | \s?(?P<scale>(?i:trillion|billion|million|thousand|bn|mn|mln|tn|[bmk]))(?![a-z])
     )?
-    (?P<dollars>\s(?:U\.S\.\s|US\s)?dollars\b)?
-    (?P<mult>\s?x\b)?
+    (?P<dollars>\s(?=[uUdD])(?i:(?:U\.S\.\s|US\s)?dollars\b))?
+    (?P<mult>\s?[xX]\b)?
     """,
-    re.VERBOSE | re.IGNORECASE,
+    re.VERBOSE,
 )
+
+
+def _number(m: re.Match) -> str:
+    """The number of a match, without its currency."""
+    if m["rest"] is not None:
+        return m.string[m.start() : m.end("rest")]
+    return m["dnum"] or m["usnum"]
+
 
 _SCALES = {
     "trillion": 1e12, "tn": 1e12,
@@ -45,18 +60,19 @@ _SCALES = {
 }
 
 # Words that say a figure is not exact, right before the number ...
-_HEDGE_BEFORE = re.compile(
+_HEDGE_BEFORE = EndCue(
     r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
     r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
     r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
-    re.IGNORECASE,
+    ends=("about", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "around", "to", "than",
+          "over", "under", "some", "estimated", "of", "least", "circa", "c.", "~", "≈"),
 )
 # ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
 _HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.IGNORECASE)
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
 _RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
-_BETWEEN = re.compile(r"\b(?:between|range\s+of|ranging\s+from)\s*$", re.IGNORECASE)
+_BETWEEN = EndCue(r"\b(?:between|range\s+of|ranging\s+from)\s*$", ends=("between", "of", "from"))
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
     r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
@@ -65,7 +81,7 @@ _CHANGE_BEFORE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Quantity:
     """One amount, percent or basis-point figure found in text.
 
@@ -74,6 +90,10 @@ class Quantity:
     `value` is in base units; `low`/`high` are set for a range. `start`/`end`
     cover the number itself (with its range and trailing hedge), not the
     hedge word before it; `hedge_start` is where a leading hedge begins.
+
+    A value: never changed after it is made (`dataclasses.replace` makes a new one). Not
+    frozen only because a frozen dataclass sets each field through `object.__setattr__`,
+    which makes construction several times slower, and a text has hundreds of numbers.
     """
 
     kind: str
@@ -85,39 +105,46 @@ class Quantity:
     high: float | None = None
     scale: float = 1.0
     hedge_start: int | None = None
+    # Where the figure's words begin: its leading hedge, or the number (a field, not a
+    # property: it is read hundreds of times per text).
+    first: int = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def first(self) -> int:
-        """Where the figure's words begin: its leading hedge, or the number."""
-        return self.hedge_start if self.hedge_start is not None else self.start
+    def __post_init__(self) -> None:
+        self.first = self.hedge_start if self.hedge_start is not None else self.start
 
 
-def _kind(m: re.Match) -> str | None:
-    if m["mult"]:
+_GROUPS = ("mult", "pct", "bps", "rest", "dollars", "scale")
+
+
+def _raw_or_bare(m: re.Match) -> Quantity | None:
+    """The quantity a match states; a "bare" number (no unit) when it may open or close a range.
+
+    A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
+    has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
+    (The groups are fetched in one call: this runs for every number of a text.)
+    """
+    mult, pct, bps, rest, dollars, scale = m.group(*_GROUPS)
+    if mult:
         return None  # a multiple ("20.28x"), never one of our figures
-    if m["pct"]:
-        return "pct"
-    if m["bps"]:
-        return "bps"
-    if m["cur"] or m["dollars"]:
-        return "usd"
-    if m["scale"] and len(m["scale"]) > 1:
-        return "num"
-    return None
-
-
-def _raw(m: re.Match) -> Quantity | None:
-    kind = _kind(m)
-    if kind is None:
-        return None
-    value = float(m["num"].replace(",", ""))
-    scale = (m["scale"] or "").lower()
-    if scale and kind in ("usd", "num"):
-        value *= _SCALES[scale]
-    start = m.start("cur") if m["cur"] else m.start("num")
-    factor = _SCALES[scale] if scale and kind in ("usd", "num") else 1.0
-    value = float(round(value)) if factor >= 1e3 else round(value, 6)  # 8.2 × 1e9 is 8199999999.999999
-    return Quantity(kind, value, start, m.end(), scale=factor)
+    if pct:
+        kind = "pct"
+    elif bps:
+        kind = "bps"
+    elif rest is None or dollars:
+        kind = "usd"  # a currency before it, or "dollars" after it
+    elif scale and len(scale) > 1:
+        kind = "num"
+    elif scale:
+        return None  # "5b" with no currency: not a figure, and no range end
+    else:
+        return Quantity("bare", float(_number(m).replace(",", "")), m.start(), m.end())
+    value = float(_number(m).replace(",", ""))
+    factor = _SCALES[scale.lower()] if scale and kind in ("usd", "num") else 1.0
+    if factor != 1.0:
+        value = float(round(value * factor))  # 8.2 × 1e9 is 8199999999.999999
+    else:
+        value = round(value, 6)
+    return Quantity(kind, value, m.start(), m.end(), scale=factor)
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
@@ -129,7 +156,7 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
 
 
-_NEGATIVE = re.compile(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", re.IGNORECASE)
+_NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", ends=("negative", "minus", "-", "−"))
 
 
 def _signed(text: str, q: Quantity) -> Quantity:
@@ -183,17 +210,6 @@ def _gaps(n: int, skip: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if pos < n:
         out.append((pos, n))
     return out
-
-
-def _raw_or_bare(m: re.Match) -> Quantity | None:
-    q = _raw(m)
-    if q is not None:
-        return q
-    if m["mult"] or m["scale"]:
-        return None
-    # A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
-    # has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
-    return Quantity("bare", float(m["num"].replace(",", "")), m.start("num"), m.end())
 
 
 def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:

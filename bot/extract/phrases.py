@@ -135,25 +135,58 @@ TRIE = _build()
 
 # Words, with camel-case glue split ("billionDiluted" → "billion", "Diluted") and "&" as "and".
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|&")
-_JOINERS = frozenset(" \t\n-/()'’\u00a0")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")  # re.split keeps the words and the gaps between
+# What may sit between two words of one phrase ("non-GAAP", "cash flow (from) operations").
+_JOINERS = " \t\n-/()'’\u00a0"
+
+
+def _vocabulary(node: dict, out: set[str]) -> set[str]:
+    for key, child in node.items():
+        if key != _END:
+            out.add(key)
+            _vocabulary(child, out)
+    return out
+
+
+# Every word of every phrase: any other word ends a phrase, so it is kept only as a break.
+VOCABULARY = frozenset(_vocabulary(TRIE, set()))
+_BREAK = (None, 0, 0, False)
 
 
 def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase]]:
     """(start, end, Phrase) for every phrase in text[start:end], longest match first."""
-    words: list[tuple[str, int, int, bool]] = []
+    # The window is cut into words and gaps by one re.split, and offsets are summed from
+    # their lengths: cheaper than a match object per word, and this runs for every word
+    # near a number. A word outside the vocabulary becomes a break (one for a run of them).
+    parts = _WORD_SPLIT.split(text[start:end])
+    words: list[tuple[str | None, int, int, bool]] = []
+    pos = start + len(parts[0])
     prev_end = -1
-    for m in _WORD.finditer(text, start, end):
-        s, e = m.span()
-        w = m.group()
-        if w == "s" and s > 0 and text[s - 1] in "'’":
-            continue  # "ISG's" reads as "ISG"
-        joined = prev_end >= 0 and (s - prev_end) <= 3 and all(c in _JOINERS for c in text[prev_end:s])
-        words.append(("and" if w == "&" else w.lower(), s, e, joined))
-        prev_end = e
+    broken = False
+    for i in range(1, len(parts), 2):
+        w = parts[i]
+        e = pos + len(w)
+        if w == "s" and pos > 0 and text[pos - 1] in "'’":
+            pass  # "ISG's" reads as "ISG"
+        else:
+            lw = "and" if w == "&" else w.lower()
+            if lw in VOCABULARY:
+                # Joined: at most three characters between the words, all of them joiners.
+                joined = prev_end >= 0 and pos - prev_end <= 3 and not text[prev_end:pos].strip(_JOINERS)
+                words.append((lw, pos, e, joined))
+                broken = False
+            elif not broken:
+                words.append(_BREAK)
+                broken = True
+            prev_end = e
+        pos = e + len(parts[i + 1])
     out = []
     i, n = 0, len(words)
     while i < n:
         node = TRIE.get(words[i][0])
+        if node is None:
+            i += 1
+            continue
         best = None
         j = i
         while node is not None:

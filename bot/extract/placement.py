@@ -11,9 +11,11 @@ still unknown is marked open for `document.py` to fill from the text's main peri
 from __future__ import annotations
 
 import re
+from datetime import date
+from functools import lru_cache
 
 from bot.extract.periods import PeriodMention, Resolved, resolve
-from bot.fiscal import Period
+from bot.fiscal import FiscalCalendar, Period
 
 
 def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, used) -> Resolved:
@@ -42,8 +44,13 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
 
 def _fits(period: Period, guidance: bool, ctx) -> bool:
     """A result belongs to a period that has ended; guidance to one that has not."""
-    ended = ctx.calendar.bounds(period)[1] < ctx.published
+    ended = _last_day(ctx.calendar, period) < ctx.published
     return ended != guidance
+
+
+@lru_cache(maxsize=1024)
+def _last_day(calendar: FiscalCalendar, period: Period) -> date:
+    return calendar.bounds(period)[1]  # cached: the calendar arithmetic is pure and repeats
 
 
 def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:

@@ -16,15 +16,19 @@ _ABBREV = re.compile(
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])$"
 )
 
-# Every alternative starts with a literal character, so the scan skips most positions fast.
+# The pattern opens with one character class, so `re` skips in C to the next candidate
+# character; a lookbehind on that character then picks the kind of boundary. (Alternatives
+# opening with different things make `re` try each of them at every position: 3x slower.)
 _BOUNDARY = re.compile(
     r"""
-      \n(?:[ \t]*\n\s*|(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(])))   # a blank line, or a line that starts an item
-    | [•·▪◦●■][ \t]*                                             # a bullet anywhere
-    | (?P<stop>[.!?])(?P<quote>["”’)]?)(?:[ \t]+(?=["“‘(]?[A-Z0-9$])|(?<=["”’])(?=[A-Z]))  # end of a sentence
-    | ;[ \t]+
-    | (?P<glue>year|%|lion|ally|flat)(?=[A-Z][a-z])               # glued bullets: "…yearRecord…"
-    | \|[ \t]*\n                                                 # pipe-table line ends
+    [\n•·▪◦●■.!?;|A-Z](?:
+      (?<=\n)(?:[ \t]*\n\s*|(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(])))  # a blank line, or a line that starts an item
+    | (?<=[•·▪◦●■])[ \t]*                                             # a bullet anywhere
+    | (?<=[.!?])(?P<quote>["”’)]?)(?:[ \t]+(?=["“‘(]?[A-Z0-9$])|(?<=["”’])(?=[A-Z]))  # end of a sentence
+    | (?<=;)[ \t]+
+    | (?<=\|)[ \t]*\n                                                # pipe-table line ends
+    | (?:(?<=year.)|(?<=%.)|(?<=lion.)|(?<=ally.)|(?<=flat.))(?=[a-z])(?P<glue>)  # glued bullets: "…yearRecord…"
+    )
     """,
     re.VERBOSE,
 )
@@ -36,14 +40,19 @@ def split(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, 
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _BOUNDARY.finditer(text, start, end):
-        if m["stop"]:
-            cut = m.start() + 1 + len(m["quote"])
-            if m["stop"] == "." and _is_abbrev(text, m.start() + 1):
+        at = m.start()
+        c = text[at]
+        if c in ".!?":
+            if c == "." and _is_abbrev(text, at + 1):
                 continue
-        elif m["glue"]:
-            cut = m.end()
+            cut = at + 1 + len(m["quote"])
+        elif m["glue"] is not None:
+            # The capital that starts the next bullet was matched: it stays with that bullet.
+            _add(text, spans, pos, at)
+            pos = at
+            continue
         else:
-            cut = m.start()
+            cut = at
         _add(text, spans, pos, cut)
         pos = m.end()
     _add(text, spans, pos, end)
@@ -75,17 +84,76 @@ CLAUSE_RE = re.compile(
 # Looser: where a segment named as a subject stops applying ("…for ISG, with revenue up 29%" keeps it).
 SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|versus)\b", re.IGNORECASE)
 
+# The same boundaries as CLAUSE_RE and SUBJECT_CLAUSE_RE (their match ends are what is used),
+# written to open with one character class: `re` then skips in C to candidate characters, and
+# a lookbehind on the character picks the alternative (a word must not follow a letter or
+# digit). Three times faster than the forms above, which stay as the readable definition;
+# tests/test_extract_sentences.py checks that both give the same ends.
+_WORD_START = r"(?<!\w.)"  # after the first letter is taken: no word character before it
+_CLAUSE_SCAN = re.compile(
+    r"""[;—–\-,aAbBwWtTvVcCdD](?:
+        (?<=[;—])
+      | (?<=–)\s
+      | (?<=\s-)\s
+      | (?<=,)\s+(?i:and|with)\b
+      | (?<=[aA])""" + _WORD_START + r"""(?i:nd\s+(?=(?:we|it|they|dell|the\s+company)\b)|lthough\b|gainst\b|fter\b)
+      | (?<=[bB])""" + _WORD_START + r"""(?i:ut|efore)\b
+      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
+      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
+      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
+      | (?<=[cC])""" + _WORD_START + r"""(?i:ompared\s+(?:with|to))\b
+      | (?<=[dD])""" + _WORD_START + r"""(?i:espite)\b
+    )""",
+    re.VERBOSE,
+)
+_SUBJECT_CLAUSE_SCAN = re.compile(
+    r"""[;bBwWaAtTvV](?:
+        (?<=;)
+      | (?<=[bB])""" + _WORD_START + r"""(?i:ut)\b
+      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
+      | (?<=[aA])""" + _WORD_START + r"""(?i:lthough)\b
+      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
+      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
+    )""",
+    re.VERBOSE,
+)
+
 
 class Clauses:
-    """Clause starts of one sentence, found once (a sentence is asked about many times)."""
+    """Clause starts of one sentence, found on first use and then kept (a sentence is asked
+    about many times, and most sentences are never asked: the scan is done only when needed)."""
+
+    __slots__ = ("_strict", "_subject", "end", "start", "text")
 
     def __init__(self, text: str, start: int, end: int) -> None:
-        self.start = start
-        self._strict = [m.end() for m in CLAUSE_RE.finditer(text, start, end)]
-        self._subject = [m.end() for m in SUBJECT_CLAUSE_RE.finditer(text, start, end)]
+        self.text, self.start, self.end = text, start, end
+        self._strict: list[int] | None = None
+        self._subject: list[int] | None = None
 
     def start_of(self, at: int, subject: bool = False) -> int:
         """Start of the clause that contains offset `at`; `subject`: the looser subject scope."""
-        ends = self._subject if subject else self._strict
+        if subject:
+            if self._subject is None:
+                self._subject = clause_ends(_SUBJECT_CLAUSE_SCAN, self.text, self.start, self.end)
+            ends = self._subject
+        else:
+            if self._strict is None:
+                self._strict = clause_ends(_CLAUSE_SCAN, self.text, self.start, self.end)
+            ends = self._strict
         i = bisect_right(ends, at) - 1
         return ends[i] if i >= 0 else self.start
+
+
+def clause_ends(scan: re.Pattern, text: str, start: int, end: int) -> list[int]:
+    """Ends of the clause boundaries in text[start:end], as CLAUSE_RE / SUBJECT_CLAUSE_RE find them."""
+    out: list[int] = []
+    prev = start
+    for m in scan.finditer(text, start, end):
+        at = m.start()
+        # " - " is matched at its dash: the blank before it must be inside the window and not
+        # part of the boundary before (CLAUSE_RE would have started there).
+        if text[at] == "-" and at - 1 < prev:
+            continue
+        out.append(m.end())
+        prev = m.end()
+    return out

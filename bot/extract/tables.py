@@ -2,10 +2,13 @@
 tables flattened to one line ("Gross margin 18.3 % 21.4 % 19.5 % 21.6 %").
 
 A table starts at a column header: period groups ("Three Months Ended | Six Months
-Ended") and column dates ("August 1, 2025 | August 2, 2024 | Change"). Each date
+Ended") and column dates ("August 1, 2025 | August 2, 2024 | Change"), or period
+labels ("Q2 FY26 | Q2 FY25", "Q1 FY27 | Q4 FY26 | Q1 FY26", "FY26 | FY25"). Each date
 column maps to a fiscal period through the calendar (a 13-week quarter ending that
-day, or the year for "Fiscal Year Ended"); six- and nine-month columns and "Change"
-columns are read past and never reported. Then each row is a label and its cells.
+day, or the year for "Fiscal Year Ended"); a label column names its period; a column
+whose period has not ended by publication is guidance. Six- and nine-month columns
+and "Change" columns are read past and never reported. Then each row is a label and
+its cells.
 
 A row's cells are assigned to columns only when their count says how: as many cells
 as columns, or as many as the columns without "Change". Any other count means the
@@ -23,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from bot.extract.periods import quarter_ending
 from bot.figures import Figure
@@ -32,31 +36,51 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 _GROUP = (r"(?P<g>(?:Three|Six|Nine|Twelve|3|6|9|12)[\s-]+Months|(?:Fiscal\s+)?(?:Year|Quarter)|"
           r"Fiscal\s+Quarter)\s+End(?:ed|ing)")
 _DATE = rf"(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?(?:[\s|]*(?P<y>(?:19|20)\d{{2}}))?"
-_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)", re.IGNORECASE)
+# A period label as a column header: "Q2 FY26", "Q2 FY2026", "FY26" (slides, IR tables).
+_LABEL = r"(?:Q(?P<lq>[1-4])\s*)?FY\s?'?(?P<ly>(?:19|20)\d{2}|\d{2})(?![\w.])"
+_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)|(?P<l>{_LABEL})", re.IGNORECASE)
+# Every alternative opens with its own literal word, so `re` can skip to the few positions
+# that start one of them (a shared optional prefix such as "(?:Fiscal\s+)?" would make it try
+# every position: ten times slower on a 5 KB text).
 _HEADER_START = re.compile(
-    rf"(?:Three|Six|Nine|Twelve)\s+Months\s+End|(?:Fiscal\s+)?(?:Year|Quarter)\s+End(?:ed|ing)\s|{_MONTH}\s+\d{{1,2}},"
+    "|".join(
+        [rf"{w}\s+Months\s+End" for w in ("Three", "Six", "Nine", "Twelve")]
+        + [r"Fiscal\s+(?:Year|Quarter)\s+End(?:ed|ing)\s", r"Year\s+End(?:ed|ing)\s", r"Quarter\s+End(?:ed|ing)\s"]
+        + [rf"{m}\s+\d{{1,2}}," for m in _MONTH[3:-1].split("|")]
+        # Period labels start a header only when another label follows ("Q2 FY26 | Q2 FY25").
+        + [r"Q[1-4]\s*FY\s?'?\d{2}(?:\d{2})?[\s|]+Q[1-4]\s*FY", r"FY\s?'?\d{2}(?:\d{2})?[\s|]+FY\s?'?\d{2}"]
+    )
 )
 _SEP = re.compile(r"[\s|]*")
 _SCALE = re.compile(r"\(\s*(?:in|dollars\s+in)\s+(millions|thousands|billions)[^)]*\)?", re.IGNORECASE)
 _SCALES = {"millions": 1e6, "thousands": 1e3, "billions": 1e9}
-# Alternatives open with a literal character so the scan skips text fast; the left edge
-# (no letter, digit or dot before a cell) is checked in `_cells`.
 _NUM = r"\d[\d,]*(?:\.\d+)?"
+_CELL_END = r"(?:\s*%)?(?![\w.]|,\d)"
+# A cell is "$ 1,234", "(125)", "-3", "8.8 %", or a dash for an empty cell. The pattern opens
+# with one character class (its first character), and a lookbehind then picks the form: that
+# lets `re` skip in C to the next candidate instead of trying every position. The left edge
+# (no letter, digit or dot before a cell) is checked in `_cells`.
 _CELL = re.compile(
-    rf"(?:\$\s*(?:\(\s*-?{_NUM}\s*\)|-?{_NUM})|\(\s*-?{_NUM}\s*\)|-{_NUM}|{_NUM})(?:\s*%)?(?![\w.]|,\d)"
-    r"|[—–](?=[\s|]*(?:[\d$(—–]|$))"
+    rf"""[$(\-\d—–](?:
+        (?<=\$)\s*(?:\(\s*-?{_NUM}\s*\)|-?{_NUM}){_CELL_END}
+      | (?<=\()\s*-?{_NUM}\s*\){_CELL_END}
+      | (?<=-){_NUM}{_CELL_END}
+      | (?<=\d)[\d,]*(?:\.\d+)?{_CELL_END}
+      | (?<=[—–])(?=[\s|]*(?:[\d$(—–]|$))
+    )""",
+    re.VERBOSE,
 )
 
 
 def _cells(text: str, pos: int):
+    """(start, end, text) of each cell from `pos` on."""
     for m in _CELL.finditer(text, pos):
         i = m.start()
         if i and (text[i - 1].isalnum() or text[i - 1] in "._"):
             continue
-        yield m
+        yield i, m.end(), m.group()
 _MAX_LABEL_WORDS = 14
 _ALPHA = re.compile(r"[A-Za-z]")
-_WS = re.compile(r"\s+")
 _DASHES_SPACES = re.compile(r"[\s-]+")
 _FOOTNOTE = re.compile(r"\((?:[a-z]|\d)\)")
 _RULES = re.compile(r"[|•_]+")
@@ -75,6 +99,7 @@ class Column:
     day: date | None = None
     future: bool = False
     period: Period | None = None
+    label: Period | None = None  # the period a label header names ("Q2 FY26")
 
 
 @dataclass
@@ -84,13 +109,13 @@ class Table:
     figures: list[Figure] = field(default_factory=list)
 
 
-_ENDED_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending")
+_HEADER_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending", "FY")
 
 
 def find_tables(text: str, ctx) -> list[Table]:
     out: list[Table] = []
-    if not any(w in text for w in _ENDED_WORDS):
-        return out  # every table we can read has "… Ended"/"… Ending" columns
+    if not any(w in text for w in _HEADER_WORDS):
+        return out  # every table we can read has "… Ended"/"… Ending" or "FY…" columns
     pos = 0
     for m in _HEADER_START.finditer(text):
         if m.start() < pos:
@@ -108,7 +133,8 @@ def find_tables(text: str, ctx) -> list[Table]:
 # --- header ----------------------------------------------------------------------------------
 
 def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
-    items: list[tuple[str, object]] = []  # ("g", (kind, ending)) | ("d", date match) | ("c", None)
+    # ("g", (kind, ending)) | ("d", date match) | ("c", None) | ("l", Period)
+    items: list[tuple[str, object]] = []
     pos = start
     while True:
         pos = _SEP.match(text, pos).end()
@@ -120,11 +146,15 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
             items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
         elif m["m"]:
             items.append(("d", m))
+        elif m["l"]:
+            year = int(m["ly"]) if len(m["ly"]) == 4 else 2000 + int(m["ly"])
+            items.append(("l", Period(year, int(m["lq"]) if m["lq"] else None)))
         else:
             items.append(("c", None))
         pos = m.end()
-    dates = [x for k, x in items if k == "d"]
-    if not dates or len(items) < 2:
+    dates = sum(1 for k, _ in items if k == "d")
+    labels = sum(1 for k, _ in items if k == "l")
+    if not (dates and len(items) >= 2) and labels < 2:
         return None
     cols = _columns(items, ctx)
     if cols is None:
@@ -143,7 +173,7 @@ def _group_kind(g: str) -> str:
 def _columns(items, ctx) -> list[Column] | None:
     groups = [x for k, x in items if k == "g"]
     seq = [(k, x) for k, x in items if k != "g"]
-    first_date = next(i for i, (k, _) in enumerate(items) if k == "d")
+    first_date = next(i for i, (k, _) in enumerate(items) if k in ("d", "l"))
     groups_first = all(k != "g" for k, _ in items[first_date:])
     cols: list[Column] = []
     if groups and groups_first:
@@ -160,8 +190,13 @@ def _columns(items, ctx) -> list[Column] | None:
             else:
                 kind, ending = current if current else (None, False)
                 cols.append(_column(k, x, kind, ending, ctx))
-    _resolve_years(cols, [x for k, x in seq], ctx)
+    _resolve_years(cols, [x for k, x in seq if k == "d"], ctx)
     for c in cols:
+        if c.label is not None:
+            # Read like a date column: a period that has not ended by publication is guidance.
+            c.period = c.label
+            c.future = ctx.published is not None and ctx.calendar.bounds(c.label)[1] >= ctx.published
+            continue
         c.period = _period(c, ctx.calendar)
         if c.day is not None and ctx.published is not None and c.day >= ctx.published:
             c.future = True
@@ -188,6 +223,8 @@ def _chunks(seq, n):
 def _column(k, x, group, ending, ctx) -> Column:
     if k == "c":
         return Column(change=True, group=group)
+    if k == "l":
+        return Column(change=False, group="q" if x.quarter else "fy", label=x)
     return Column(change=False, group=group, day=None, future=ending)
 
 
@@ -198,8 +235,8 @@ def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
     """Give each date column its day. "August 4," without a year takes the latest year in which
     that day ended a fiscal quarter before publication; the next column of the same group, the
     latest such year before the column to its left (columns run from recent to old)."""
-    date_cols = [c for c in cols if not c.change]
-    matches = [x for x in raw if x is not None]
+    date_cols = [c for c in cols if not c.change and c.label is None]
+    matches = raw
     prev: date | None = None
     group: str | None = None
     for c, m in zip(date_cols, matches):
@@ -250,32 +287,52 @@ class _RowState:
     prev: str = ""
 
 
+class _Shape:
+    """A header's columns with the counts a row is checked against (computed once per table)."""
+
+    __slots__ = ("cols", "n_all", "n_values", "values")
+
+    def __init__(self, cols: list[Column]) -> None:
+        self.cols = cols
+        self.values = [c for c in cols if not c.change]
+        self.n_all, self.n_values = len(cols), len(self.values)
+
+
+# A cell as (start, end, text): plain tuples, since a table has hundreds of cells.
+_Cell = tuple[int, int, str]
+# Characters that can sit between two cells of one row (no letter: not a row label).
+_BETWEEN_CELLS = " \t\n|$"
+
+
 def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> Table:
     scale = _scale(text, t_start, h_end)
     piped = "|" in text[t_start:h_end]
+    shape = _Shape(cols)
     table = Table(t_start, h_end)
     state = _RowState()
-    label_start = h_end
-    cells: list[re.Match] = []
+    label_start = last_end = h_end
+    cells: list[_Cell] = []
     rows = 0
-    for m in _cells(text, h_end):
-        between = text[(cells[-1].end() if cells else label_start) : m.start()]
-        if cells and _is_label(between):
-            _row(text, label_start, cells, cols, scale, piped, state, table, ctx)
-            rows += 1
-            label_start, cells = cells[-1].end(), []
-            between = text[label_start : m.start()]
+    for cell in _cells(text, h_end):
+        if cells:
+            between = text[last_end : cell[0]]
+            if between.strip(_BETWEEN_CELLS) and _is_label(between):
+                _row(text, label_start, cells, shape, scale, piped, state, table)
+                rows += 1
+                label_start, cells = last_end, []
         if not cells:
+            between = text[label_start : cell[0]]
             if len(between) > 250 or rows > _MAX_ROWS:
                 break
             if len(_clean(between).split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between):
                 break
-        cells.append(m)
+        cells.append(cell)
+        last_end = cell[1]
     else:
-        if cells and len(_clean(text[cells[-1].end() :]).split()) <= _MAX_LABEL_WORDS:
-            _row(text, label_start, cells, cols, scale, piped, state, table, ctx)
-    if cells and table.end < cells[-1].end():
-        table.end = cells[-1].end() if len(cells) in _counts(cols) else table.end
+        if cells and len(_clean(text[last_end:]).split()) <= _MAX_LABEL_WORDS:
+            _row(text, label_start, cells, shape, scale, piped, state, table)
+    if cells and table.end < last_end and len(cells) in (shape.n_all, shape.n_values):
+        table.end = last_end
     return table
 
 
@@ -283,49 +340,52 @@ def _is_label(s: str) -> bool:
     return _ALPHA.search(s) is not None
 
 
-def _counts(cols: list[Column]) -> tuple[int, int]:
-    return len(cols), sum(1 for c in cols if not c.change)
-
-
 def _scale(text: str, t_start: int, h_end: int) -> float:
     m = _SCALE.search(text, max(0, t_start - 300), h_end + 200)
     return _SCALES[m[1].lower()] if m else 1.0
 
 
-_RULE_CHARS = str.maketrans({"|": " ", "•": " ", "_": " "})
-
-
 def _clean(label: str) -> str:
-    """A row label without scale notes, footnote markers and rules (str methods: this runs per row)."""
+    """A row label without scale notes, footnote markers and rules (str methods: this runs per
+    row; `str.replace` is several times faster than `str.translate` with a mapping)."""
     if "(" in label:
         label = _FOOTNOTE.sub(" ", _SCALE.sub(" ", label))
-    return " ".join(label.translate(_RULE_CHARS).split()).strip(" —-")
+    label = label.replace("|", " ").replace("•", " ").replace("_", " ")
+    return " ".join(label.split()).strip(" —-")
 
 
-def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> None:
-    cells = _label_dashes(text, label_start, cells)
+_DASHES = ("—", "–")
+
+
+def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, state, table) -> None:
+    # "Earnings per share — diluted $ 1.70": a dash followed by words belongs to the label.
+    while cells and cells[0][2] in _DASHES:
+        cells = cells[1:]
     if not cells:
         return
-    label = _clean(text[label_start : cells[0].start()])
+    label = _clean(text[label_start : cells[0][0]])
     name = _enter_sections(label, state)
-    n_all, n_values = _counts(cols)
-    if len(cells) == n_all:
-        targets = cols
-    elif len(cells) == n_values:
-        targets = [c for c in cols if not c.change]
+    n = len(cells)
+    if n == shape.n_all:
+        targets = shape.cols
+        if not _changes_look_right(cells, targets):
+            state.prev = name
+            return
+    elif n == shape.n_values:
+        targets = shape.values
     else:
         state.prev = name
-        table.end = cells[-1].end()
+        table.end = cells[-1][1]
         return
-    if len(cells) == n_all and not _changes_look_right(cells, cols):
-        state.prev = name
-        return
-    pct = any(_is_pct(c.group()) for c, col in zip(cells, targets) if not col.change)
-    metric, acc = _metric(name, state, pct)
+    pct = any(c[2].rstrip().endswith("%") for c, col in zip(cells, targets) if not col.change)
+    metric, acc = _metric(name, state.segment, state.block, state.prev, pct)
     state.prev = name
-    table.end = cells[-1].end()
-    if metric is None:
-        return
+    table.end = cells[-1][1]
+    if metric is not None:
+        _row_figures(text, label_start, cells, targets, name, metric, acc, pct, scale, piped, table)
+
+
+def _row_figures(text, label_start, cells, targets, name, metric, acc, pct, scale, piped, table) -> None:
     # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
     latest: dict[bool, Period] = {}
     for col in targets:
@@ -333,19 +393,19 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
         if p is not None and not col.future:
             key = p.quarter is None
             latest[key] = max(latest[key], p) if key in latest else p
-    start = _label_anchor(text, label_start, cells[0].start(), name)
+    start = _label_anchor(text, label_start, cells[0][0], name)
     for i, (cell, col) in enumerate(zip(cells, targets)):
         if col.change or col.period is None:
             continue
-        v = _value(cell.group())
+        v = _value(cell[2])
         if v is None:
             continue
         unit = "%" if pct else ("USD/share" if metric == "eps" else "USD")
         value = v if unit != "USD" else v * scale
         if not _sane(unit, value):
             continue
-        end = cells[min(i + 1, len(cells) - 1)].end() if i == 0 else cell.end()
-        end = max(end, cells[min(1, len(cells) - 1)].end())
+        end = cells[min(i + 1, len(cells) - 1)][1] if i == 0 else cell[1]
+        end = max(end, cells[min(1, len(cells) - 1)][1])
         table.figures.append(Figure(
             metric=metric, basis="guidance" if col.future else "actual", value=value, unit=unit,
             period=col.period.label, evidence=text[start:end], span=(start, end),
@@ -353,13 +413,6 @@ def _row(text, label_start, cells, cols, scale, piped, state, table, ctx) -> Non
             comparative=not col.future and col.period < latest.get(col.period.quarter is None, col.period),
             table=True, confidence=0.85 if piped else 0.75,
         ))
-
-
-def _label_dashes(text, label_start, cells):
-    """"Earnings per share — diluted $ 1.70": a dash followed by words belongs to the label."""
-    while cells and cells[0].group() in ("—", "–"):
-        cells = cells[1:]
-    return cells
 
 
 def _label_anchor(text, label_start, first_cell, name) -> int:
@@ -372,16 +425,11 @@ def _label_anchor(text, label_start, first_cell, name) -> int:
     return i if i < first_cell else label_start
 
 
-def _changes_look_right(cells, cols) -> bool:
+def _changes_look_right(cells: list[_Cell], cols: list[Column]) -> bool:
     for cell, col in zip(cells, cols):
-        g = cell.group()
-        if col.change and not (_is_pct(g) or g in ("—", "–")):
+        if col.change and not (cell[2].rstrip().endswith("%") or cell[2] in _DASHES):
             return False
     return True
-
-
-def _is_pct(s: str) -> bool:
-    return s.rstrip().endswith("%")
 
 
 def _value(s: str) -> float | None:
@@ -432,20 +480,27 @@ _REVENUE = {"net revenue", "total net revenue", "total consolidated net revenue"
 _OCF = ("cash flow from operations", "cash flows from operations", "cash provided by operating activities",
         "change in cash from operating activities", "operating cash flow", "cash flows from operating activities",
         "cash from operating activities", "net cash provided by operating activities")
+_NET_OCF = frozenset("net " + o for o in _OCF)
 
 
-def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | None]:
-    name = _WS.sub(" ", name.replace("—", " ").replace("–", " ")).strip()
+@lru_cache(maxsize=2048)
+def _metric(name: str, segment: str | None, block: str, prev: str, pct: bool) -> tuple[str | None, str | None]:
+    """The metric a row names, in its section (segment, block) and after the row `prev`.
+
+    Cached: a pure function of short strings, and statements repeat their row labels
+    ("% of net revenue" after each margin row, the same labels in every release).
+    """
+    name = " ".join(name.replace("—", " ").replace("–", " ").split())
     acc = "non_gaap" if _NON_GAAP.match(name) else None
     if pct:
-        return _pct_metric(name, state)
+        return _pct_metric(name, segment, block, prev)
     if "per share" in name or name.startswith("eps"):
         if "diluted" in name and "basic" not in name and "adjustment" not in name:
             return "eps", acc
         return None, None
-    if name in _REVENUE and state.block in ("", "pct") and state.segment is None:
+    if name in _REVENUE and block in ("", "pct") and segment is None:
         return "revenue", None
-    if state.segment == "isg":
+    if segment == "isg":
         if name in ("servers and networking", "server and networking", "servers & networking"):
             return "servers_networking_revenue", None
         if name == "storage":
@@ -454,7 +509,7 @@ def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | N
         return "isg_revenue", None
     if _CSG_TOTAL.fullmatch(name):
         return "csg_revenue", None
-    if any(name.startswith(o) or name == "net " + o for o in _OCF):
+    if name.startswith(_OCF) or name in _NET_OCF:
         return "operating_cash_flow", None
     if name == "free cash flow":
         return "free_cash_flow", None
@@ -463,8 +518,8 @@ def _metric(name: str, state: _RowState, pct: bool) -> tuple[str | None, str | N
     return None, None
 
 
-def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
-    prev = state.prev.lower()
+def _pct_metric(name: str, segment: str | None, block: str, prev: str) -> tuple[str | None, str | None]:
+    prev = prev.lower()
     m = _PCT_OF_REVENUE.fullmatch(name)
     if m:
         seg = (m["seg"] or "").strip()
@@ -476,7 +531,7 @@ def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
         if prev.endswith("operating income") and not _SEGMENT_WORD.search(prev):
             return "operating_margin", acc
         return None, None
-    if state.block == "pct" and state.segment is None:
+    if block == "pct" and segment is None:
         if name == "gross margin":
             return "gross_margin", None
         if name in ("operating income", "operating margin"):
@@ -488,8 +543,6 @@ def _pct_metric(name: str, state: _RowState) -> tuple[str | None, str | None]:
     if base in ("gross margin %", "gross margin percentage", "gross margin rate"):
         return "gross_margin", acc
     if base in ("operating margin", "operating margin %"):
-        return ("isg_operating_margin" if state.segment == "isg" else
-                "csg_operating_margin" if state.segment == "csg" else "operating_margin"), acc
+        return ("isg_operating_margin" if segment == "isg" else
+                "csg_operating_margin" if segment == "csg" else "operating_margin"), acc
     return None, None
-
-

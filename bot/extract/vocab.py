@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.extract.cues import EndCue, StemCue
+
 # A word start that also accepts a camel-case glue ("billionDiluted", "up 80%Client"):
 # flattened press-release bullets lose the space between items.
 WB = r"(?-i:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))"
@@ -65,25 +67,37 @@ NON_GAAP_RE = re.compile(r"\b(?:non-?GAAP|adjusted)\b", re.IGNORECASE)
 GAAP_RE = re.compile(r"(?<![-\w])GAAP\b")
 
 # Guidance: the company's expectation for a period, not a result.
-GUIDANCE_RE = re.compile(
+GUIDANCE_RE = StemCue(
     r"\b(?:expect(?:s|ed|ing|ations?)?|outlook|guid(?:e|es|ed|ing|ance)|target(?:s|ed|ing)?|"
     r"forecast(?:s|ed|ing)?|project(?:s|ed|ing|ions?)|anticipat(?:e|es|ed|ing)|sees|"
     r"midpoint|aims?\s+(?:to|for)|plans?\s+to\s+(?:reach|deliver|ship)|will\s+(?:be|reach|deliver|ship|grow)|"
     r"is\s+(?:on\s+track|poised)\s+to|estimate[sd]?)\b",
-    re.IGNORECASE,
+    stems=("expect", "outlook", "guid", "target", "forecast", "project", "anticipat", "sees", "midpoint", "aim",
+           "plan", "will", "track", "poised", "estimate"),
 )
 
 # Another company's figure: a sentence or clause about a peer, a supplier or a bank.
 # (Dell is the subject of every metric; "the company", "we" and "its" are read as Dell.)
-OTHER_COMPANY_RE = re.compile(
-    r"\b(?:Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
+_OTHER_COMPANIES = (
+    r"Nvidia|NVIDIA|HPE|Hewlett\s+Packard(?:\s+Enterprise)?|HP\s+Inc|Super\s*Micro|Supermicro|SMCI|Lenovo|"
     r"Cisco|IBM|NetApp|Pure\s+Storage|AMD|Intel|Microsoft|Apple|Oracle|CoreWeave|Broadcom|Arista|Micron|"
     r"Nutanix|Inspur|Foxconn|Quanta|Wistron|Amazon|AWS|Alphabet|Google|Meta|xAI|OpenAI|Samsung|SK\s+Hynix|"
     r"Morgan\s+Stanley|Goldman(?:\s+Sachs)?|JPMorgan|J\.P\.\s+Morgan|Bank\s+of\s+America|BofA|Citi(?:group)?|"
     r"Barclays|UBS|Evercore|Bernstein|Wells\s+Fargo|Jefferies|Raymond\s+James|Wedbush|Melius|Mizuho|"
     r"TD\s+Cowen|Loop\s+Capital|KeyBanc|Piper\s+Sandler|Deutsche\s+Bank|Baird|Citigroup|Morningstar|"
-    r"IDC|Gartner)\b"
+    r"IDC|Gartner"
 )
+OTHER_COMPANY_RE = re.compile(rf"\b(?:{_OTHER_COMPANIES})\b")
+# The same names without the leading word boundary: every alternative then opens with its own
+# letter, and `re` skips in C to the few capitals that start one (a leading \b makes it try
+# every position). A necessary test for OTHER_COMPANY_RE, used to skip sentences that name no one.
+_OTHER_COMPANY_SCAN = re.compile(rf"(?:{_OTHER_COMPANIES})\b")
+
+
+def first_other_company(text: str, start: int, end: int) -> int:
+    """Where the first name that may be another company's starts in text[start:end] (`end` if none)."""
+    m = _OTHER_COMPANY_SCAN.search(text, start, end)
+    return end if m is None else m.start()
 DELL_RE = re.compile(r"\b(?:Dell|DELL|the\s+company|The\s+company|[Ww]e|[Oo]ur)\b")
 
 # Someone else's number: analysts, consensus, the market.
@@ -103,12 +117,16 @@ ESTIMATE_AFTER_RE = re.compile(
 )
 
 # Words before a number that make it a change, not a level: "up 88%", "grew 69%".
-CHANGE_BEFORE_RE = re.compile(
-    r"(?:\b(?:up|down|rose|rise|rising|fell|fall|falling|grew|grow|growing|growth|increased?|increasing|"
-    r"decreased?|decreasing|declined?|declining|jumped|jump|climbed|gained|dropped|slipped|surged|soared|"
-    r"plunged|expanded|contracted|improved|by)\s+"
-    r"(?:(?:about|approximately|roughly|nearly|almost|around|over|more\s+than|some|just|only)\s+)?)$",
-    re.IGNORECASE,
+_CHANGE_WORDS = ("up", "down", "rose", "rise", "rising", "fell", "fall", "falling", "grew", "grow", "growing",
+                 "growth", "increased", "increase", "increasing", "decreased", "decrease", "decreasing", "declined",
+                 "decline", "declining", "jumped", "jump", "climbed", "gained", "dropped", "slipped", "surged",
+                 "soared", "plunged", "expanded", "contracted", "improved", "by")
+_CHANGE_HEDGES = ("about", "approximately", "roughly", "nearly", "almost", "around", "over", "more than", "some",
+                  "just", "only")
+CHANGE_BEFORE_RE = EndCue(
+    r"(?:\b(?:" + "|".join(_CHANGE_WORDS) + r")\s+"
+    r"(?:(?:" + "|".join(h.replace(" ", r"\s+") for h in _CHANGE_HEDGES) + r")\s+)?)$",
+    ends=_CHANGE_WORDS + ("than",) + _CHANGE_HEDGES,
 )
 # Words after a number that make it a change or a comparison: "38% year-over-year jump".
 CHANGE_AFTER_RE = re.compile(
@@ -119,13 +137,14 @@ CHANGE_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 # "fell to 20%", "rose to $16B": the level reached, a figure.
-LEVEL_BEFORE_RE = re.compile(r"\b(?:to|at|of|was|were|is|be|reached|hit|totaled|totalled)\s*$", re.IGNORECASE)
+_LEVEL_WORDS = ("to", "at", "of", "was", "were", "is", "be", "reached", "hit", "totaled", "totalled")
+LEVEL_BEFORE_RE = EndCue(rf"\b(?:{'|'.join(_LEVEL_WORDS)})\s*$", ends=_LEVEL_WORDS)
 
 # A comparison with an earlier period: "from under $2B a year earlier", "vs. $20.9 billion a year ago".
-COMPARE_BEFORE_RE = re.compile(
+COMPARE_BEFORE_RE = EndCue(
     r"\b(?:(?:up|down|rising|falling|increasing|decreasing)\s+from|from|compared\s+(?:with|to)|"
     r"versus|vs\.?|against|over)\s*$",
-    re.IGNORECASE,
+    ends=("from", "with", "to", "versus", "vs", "vs.", "against", "over"),
 )
 YEAR_AGO_RE = re.compile(
     r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
@@ -159,10 +178,11 @@ NOT_FIGURE_AFTER_RE = re.compile(
     r"dividend|buyback|repurchase|valuation|market\s+cap|price\s+target|stock|shares\b|a\s+share\s+price)",
     re.IGNORECASE,
 )
-NOT_FIGURE_BEFORE_RE = re.compile(
+NOT_FIGURE_BEFORE_RE = EndCue(
     r"\b(?:price\s+target|target\s+price|shares?\s+(?:closed|rose|fell|traded|were|at)|stock\s+(?:price|closed|"
     r"rose|fell|traded)|closed\s+at|trading\s+at|traded\s+at|trades\s+at|valued\s+at|valuation\s+of|"
     r"market\s+(?:cap|capitalization|value)\s+of|dividend\s+of|P/E\s+of|multiple\s+of|buyback\s+of|"
     r"repurchase\s+(?:program|authorization)\s+(?:of|by)|boosted\s+.{0,30}\s+by)\s*(?:about|roughly|nearly|~)?\s*$",
-    re.IGNORECASE,
+    ends=("target", "price", "closed", "rose", "fell", "traded", "were", "at", "of", "by", "about", "roughly",
+          "nearly", "~"),
 )

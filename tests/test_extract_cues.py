@@ -1,0 +1,126 @@
+"""Fast forms of the extractor's regexes give the same answers as the readable ones.
+
+The speed-ups in cues.py (a word or stem test before a cue regex), sentences.py (clause
+boundaries scanned from one character class), periods.py (a lowercased text scanned
+case-sensitively) and vocab.py (other companies' names scanned without the leading word
+boundary) must never change a result. Each is checked here against its plain regex on
+phrases built from the regex's own words, so a word added to a pattern but not to its
+list fails here.
+"""
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.extract import filters, narrative, numbers, periods, sentences, vocab
+from bot.extract.cues import EndCue, StemCue
+
+FIX = Path(__file__).parent / "fixtures"
+TEXTS = [c["text"] for c in json.loads((FIX / "extract" / "sentences.json").read_text())["cases"]] + [
+    p.read_text(encoding="utf-8") for p in sorted((FIX / "corpus" / "docs").glob("*.txt"))
+]
+
+END_CUES = {
+    "CHANGE_BEFORE_RE": vocab.CHANGE_BEFORE_RE,
+    "LEVEL_BEFORE_RE": vocab.LEVEL_BEFORE_RE,
+    "COMPARE_BEFORE_RE": vocab.COMPARE_BEFORE_RE,
+    "NOT_FIGURE_BEFORE_RE": vocab.NOT_FIGURE_BEFORE_RE,
+    "filters._VS_END": filters._VS_END,
+    "numbers._HEDGE_BEFORE": numbers._HEDGE_BEFORE,
+    "numbers._BETWEEN": numbers._BETWEEN,
+    "numbers._NEGATIVE": numbers._NEGATIVE,
+    "narrative._MID_OF": narrative._MID_OF,
+    "narrative._COMPANY_LEVEL": narrative._COMPANY_LEVEL,
+}
+STEM_CUES = {"GUIDANCE_RE": vocab.GUIDANCE_RE, "narrative._PRE_BREAK": narrative._PRE_BREAK}
+FILLERS = ["the", "revenue", "of", "$", "5", "a", "Dell", "-", ",", "(", "~", "≈", "'s", "’s", "x"]
+
+
+def _words(pattern: str) -> list[str]:
+    """The literal words of a pattern ("increased?" gives "increased" and "increase")."""
+    out = set()
+    for w in re.findall(r"[A-Za-z/&.'’~≈-]+\??", pattern.replace("\\s", " ").replace("\\b", " ")):
+        w = w.strip(".-")
+        if w.endswith("?"):
+            out.update({w[:-1], w[:-2]})
+        elif w:
+            out.add(w)
+    return sorted(x for x in out if x)
+
+
+def _phrases(words: list[str], n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    pool = words * 3 + FILLERS
+    out = []
+    for _ in range(n):
+        parts = [rnd.choice(pool) for _ in range(rnd.randint(1, 4))]
+        if rnd.random() < 0.3:
+            parts = [p.upper() if rnd.random() < 0.5 else p.capitalize() for p in parts]
+        text = rnd.choice(["", "x ", "up ", "(", "-"]) + rnd.choice([" ", "  ", "\n", "-"]).join(parts)
+        out.append(text + rnd.choice(["", " ", "  ", "\n", " \t"]))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(END_CUES))
+def test_end_cue_matches_its_regex(name):
+    cue: EndCue = END_CUES[name]
+    samples = _phrases(_words(cue.regex.pattern), 4000, seed=len(name))
+    samples += [t[max(0, i - 40) : i] for t in TEXTS[:80] for i in range(0, len(t), 7)]
+    hits = 0
+    for s in samples:
+        want = cue.regex.search(s)
+        got = cue.search(s)
+        assert (got is None) == (want is None), (name, s)
+        hits += want is not None
+    assert hits > 20  # the samples do exercise the pattern
+
+
+@pytest.mark.parametrize("name", sorted(STEM_CUES))
+def test_stem_cue_matches_its_regex(name):
+    cue: StemCue = STEM_CUES[name]
+    samples = _phrases(_words(cue.regex.pattern), 4000, seed=7) + TEXTS
+    for s in samples:
+        assert [m.span() for m in cue.finditer(s)] == [m.span() for m in cue.regex.finditer(s)], s
+
+
+def _clause_samples() -> list[str]:
+    words = ["and", "we", "it", "they", "Dell", "the", "company", "but", "vs.", "vs", "versus", ";", "—", "–", "-",
+             ",", "while", "whereas", "although", "though", "compared", "with", "to", "against", "after", "before",
+             "despite", "sand", "é", "_", "3"]
+    rnd = random.Random(3)
+    return [
+        "".join(rnd.choice(words) + rnd.choice(["", " ", " ", "  ", "\t"]) for _ in range(rnd.randint(1, 12)))
+        for _ in range(5000)
+    ] + TEXTS
+
+
+@pytest.mark.parametrize(
+    "plain,scan",
+    [(sentences.CLAUSE_RE, sentences._CLAUSE_SCAN), (sentences.SUBJECT_CLAUSE_RE, sentences._SUBJECT_CLAUSE_SCAN)],
+)
+def test_clause_scan_matches_clause_regex(plain, scan):
+    for t in _clause_samples():
+        for lo, hi in ((0, len(t)), (len(t) // 3, 2 * len(t) // 3)):
+            assert sentences.clause_ends(scan, t, lo, hi) == [m.end() for m in plain.finditer(t, lo, hi)], t
+
+
+def test_lowercase_period_scan_matches_period_regex():
+    extra = ["Q2 FY26", "2QFY26", "fiscal Q1 2026", "FY26 Q3", "Nine Months Ended August 1, 2025", "first half",
+             "1H", "H2", "YTD", "the last twelve months", "TTM", "calendar 2025", "CY25", "in 2024", "in-quarter",
+             "the just-ended quarter", "next fiscal year", "Fiscal Year Ended January 31, 2025", "six months"]
+    for t in TEXTS + extra:
+        want = [(m.lastgroup, m.span()) for m in periods.PERIOD_RE.finditer(t)]
+        got = [(m.lastgroup, m.span()) for m in periods.LOWER_PERIOD_RE.finditer(t.lower())]
+        assert got == want, t
+
+
+def test_other_company_scan_finds_every_name_first():
+    names = ["Nvidia", "HPE", "Hewlett Packard Enterprise", "Super Micro", "xAI", "J.P. Morgan", "Citigroup", "IDC",
+             "Bank of America", "SK Hynix"]
+    for t in TEXTS + [f"As {n} said, revenue was $5 billion" for n in names] + ["NVIDIAx", "aNvidia", "the HPE3"]:
+        m = vocab.OTHER_COMPANY_RE.search(t)
+        if m is not None:
+            assert vocab.first_other_company(t, 0, len(t)) <= m.start(), t
