@@ -58,6 +58,10 @@ class Analysis:
         """The alert rows this item causes (already inserted)."""
         ctx = _Context(self, s, item, item_id, company)
         derived = ctx.derive(rows)
+        if self._too_old(item):
+            log.info("rules: %s: %s is older than alert_max_age: stored, not alerted",
+                     item.feed, item.title[:80])
+            return []
         candidates = [r for r in _best_per_key(rows) if ctx.stands(r)]
         candidates += derived + ctx.late_basis(rows)
         queued = []
@@ -66,6 +70,12 @@ class Analysis:
         for row in _unique(rows + derived):
             queued += ctx.reconcile(row)
         return queued
+
+
+    def _too_old(self, item: Item) -> bool:
+        limit = self.config.alert_max_age
+        return bool(limit and item.published
+                    and self.now - item.published > timedelta(seconds=limit))
 
 
 class _Context:

@@ -269,6 +269,9 @@ class Config(Strict):
     http: HttpConfig = HttpConfig()
     reconcile: ReconcileConfig = ReconcileConfig()
     articles: ArticlesConfig = ArticlesConfig()
+    # Items published longer ago than this are stored (they are history) but never alert:
+    # the first poll of a feed that carries months of past results must not flood Slack.
+    alert_max_age: Duration | None = None
 
     @property
     def all_companies(self) -> tuple[CompanyConfig, ...]:

@@ -37,6 +37,7 @@ class Bot:
     def __init__(self, tmp_path, rules):
         self.tmp, self.rules = tmp_path, rules
         self.db = f"sqlite:///{tmp_path / 'a.db'}"
+        self.extra: dict = {}  # more top-level config keys
 
     def poll(self, **feeds: list[tuple]) -> list[AlertRow]:
         """Poll feeds {name: items} (name prefix 'ir' = company-ir, else news) once."""
@@ -47,7 +48,7 @@ class Bot:
             entries.append({"name": name, "url": str(path),
                             "source": "company-ir" if name.startswith("ir") else "news"})
         config = parse_config(yaml.safe_dump({"feeds": entries, "rules": self.rules,
-                                              "slack": {"channel": "#c"}}))
+                                              "slack": {"channel": "#c"}, **self.extra}))
         app = build_app(config, Env(database_url=self.db))
         try:
             run_once(app, build_pipeline(app), Delivery(app.engine, None, config.slack,
@@ -221,3 +222,14 @@ def test_a_source_that_crashes_is_recorded_and_the_other_feeds_go_on(tmp_path) -
         assert state.consecutive_failures == 1 and state.last_error.startswith("internal error")
     finally:
         app.close()
+
+
+def test_old_items_are_history_not_alerts(tmp_path) -> None:
+    rules = [{"name": "gm-low", "metric": "gross_margin", "below": 20}]
+    bot = Bot(tmp_path, rules)
+    bot.extra = {"alert_max_age": "14d"}
+    old = sentence("old", "Dell's gross margin was 18.9% in the fourth quarter of fiscal 2026.",
+                   "2020-03-01")
+    assert bot.poll(news=[old]) == []  # stored, not alerted
+    with store.transaction(store.make_engine(bot.db)) as s:
+        assert [r.value for r, _ in store.figures.history(s, metric="gross_margin")] == [18.9]

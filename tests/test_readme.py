@@ -14,6 +14,7 @@ from bot.cli import cli
 from bot.config import (
     ArticlesConfig,
     CompanyConfig,
+    Config,
     EdgarConfig,
     FeedConfig,
     FiscalYearConfig,
@@ -68,7 +69,7 @@ def test_ci_runs_the_readme_commands() -> None:
 @pytest.mark.parametrize("model,prefix", [
     (FeedConfig, ""), (RuleConfig, ""), (SlackConfig, ""), (CompanyConfig, ""),
     (FiscalYearConfig, "fiscal_year."), (EdgarConfig, "edgar."), (HttpConfig, "http."),
-    (ReconcileConfig, "reconcile."), (ArticlesConfig, "articles."),
+    (ReconcileConfig, "reconcile."), (ArticlesConfig, "articles."), (Config, ""),
 ])
 def test_every_config_key_is_documented(model, prefix: str) -> None:
     for name, field in model.model_fields.items():
