@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import yaml
 from pydantic import (
     BaseModel,
@@ -89,6 +92,22 @@ class CompanyConfig(Strict):
     name: str = "Dell Technologies"
     cik: int = Field(1571996, gt=0)
     fiscal_year: FiscalYearConfig = FiscalYearConfig()
+    # Where the company's days begin and end: a text published at 11 pm in New York on a
+    # quarter's last day was published on that day, not on the next (as UTC would say).
+    timezone: str = "America/New_York"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name like America/Chicago)") \
+                from None
+        return v
+
+    def local_date(self, when: datetime) -> date:
+        return when.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def calendar(self) -> FiscalCalendar:

@@ -171,7 +171,7 @@ class Pipeline:
     def _analyse(self, item: Item) -> tuple[str, list[Figure]]:
         """The text figures are read from, and the figures (extracted + stated)."""
         company = self.app.company(item.company)
-        published = item.published.date() if item.published else None
+        published = company.local_date(item.published) if item.published else None
         try:
             if item.html:
                 text, figures = extract_html(item.html, published=published,

@@ -233,3 +233,22 @@ def test_old_items_are_history_not_alerts(tmp_path) -> None:
     assert bot.poll(news=[old]) == []  # stored, not alerted
     with store.transaction(store.make_engine(bot.db)) as s:
         assert [r.value for r, _ in store.figures.history(s, metric="gross_margin")] == [18.9]
+
+
+def test_publication_day_is_the_companys_local_day(tmp_path) -> None:
+    """Published 11 pm New York time on 1 May 2026, the last day of Dell's FY2027-Q1 (UTC
+    already says 2 May): 'this quarter' has not ended, so Q1 means the previous Q1."""
+    from bot.items import Item
+    from bot.pipeline import Pipeline
+
+    config = parse_config(yaml.safe_dump({"feeds": [{"name": "n", "url": "x.xml"}],
+                                          "slack": {"channel": "#c"}}))
+    app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 'tz.db'}"))
+    try:
+        from datetime import UTC, datetime
+        item = Item(feed="n", title="Dell", summary="Dell's gross margin was 17.8% in Q1.",
+                    published=datetime(2026, 5, 2, 3, 0, tzinfo=UTC))
+        _, figures = Pipeline(app, {})._analyse(item)
+        assert [f.period for f in figures] == ["FY2026-Q1"]
+    finally:
+        app.close()
