@@ -172,7 +172,7 @@ def cases(quick: bool) -> list[Case]:
     out: list[Case] = []
     bases = base_texts()
     for name, text, pub in bases:
-        for d in {pub, *DATES}:
+        for d in dict.fromkeys([pub, *DATES]):
             out.append((f"{name}@{d}", text, d, "dell", False))
         out.append((f"{name}@{pub}/apple", text, pub, "apple", False))
         out.append((f"{name}@{pub}/msft", text, pub, "msft", False))

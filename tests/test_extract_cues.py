@@ -124,3 +124,30 @@ def test_other_company_scan_finds_every_name_first():
         m = vocab.OTHER_COMPANY_RE.search(t)
         if m is not None:
             assert vocab.first_other_company(t, 0, len(t)) <= m.start(), t
+
+
+def _period_samples() -> list[str]:
+    """Period phrases and their near misses, glued by blanks and punctuation, plus the real texts."""
+    rnd = random.Random(5)
+    words = ["Q2", "2Q", "q4", "1Q", "FY26", "FY 2026", "fy'25", "fiscal", "Fiscal Year", "year", "first", "1st",
+             "second", "2nd", "third", "3rd", "fourth", "4th", "quarter", "Quarter", "three", "months", "Months",
+             "Ended", "ending", "August", "1,", "2025", "1999", "20", "19", "half", "1H", "H2", "2h", "q1h", "YTD",
+             "year-to-date", "last", "past", "trailing", "prior", "previous", "twelve", "12", "TTM", "LTM",
+             "full", "full-year", "the", "this", "current", "latest", "most", "recent", "just-ended", "next",
+             "coming", "upcoming", "following", "in", "in-quarter", "calendar", "CY25", "cy", "January", "May",
+             "December", "nine", "six", "of", "for", "$2025", "2025%", "x2025", "-Q2", "Q5", "thee", "fiscally"]
+    seps = ["", " ", " ", "  ", "-", ", ", "\n", "(", "—", "’"]
+    return [
+        "".join(rnd.choice(words) + rnd.choice(seps) for _ in range(rnd.randint(1, 10))) for _ in range(8000)
+    ] + TEXTS
+
+
+def test_period_word_starts_find_every_period_match():
+    """find_periods tries LOWER_PERIOD_RE only at word starts that _STARTS finds: the same matches."""
+    for t in _period_samples():
+        low = t.lower()
+        blanks = b" " + low.encode("ascii", "replace").translate(periods._BLANKS)
+        for lo, hi in ((0, len(t)), (len(t) // 3, 2 * len(t) // 3)):
+            want = [(m.lastgroup, m.span(), m.groups()) for m in periods.LOWER_PERIOD_RE.finditer(low, lo, hi)]
+            got = [(m.lastgroup, m.span()) for m in periods._lower_matches(low, blanks, lo, hi)]
+            assert got == [(k, s) for k, s, _ in want], t
