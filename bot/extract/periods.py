@@ -179,32 +179,16 @@ def find_periods(
     text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
 ) -> list[PeriodMention]:
     """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
-    low = text.lower()
-    if len(low) != len(text):
-        return _find_periods_per_window(text, calendar, windows)
-    # One blank before the text: blanks[i] is the character before low[i].
-    blanks = b" " + low.encode("ascii", "replace").translate(_BLANKS)
-    out = []
-    for lo, hi in windows if windows is not None else [(0, len(text))]:
-        for m in _lower_matches(low, blanks, lo, hi):
-            pm = _mention(m, calendar)
-            if pm is not None:
-                out.append(pm)
-    return out
-
-
-def _find_periods_per_window(
-    text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None
-) -> list[PeriodMention]:
-    """find_periods for a text some of whose characters lowercase to more than one."""
     out = []
     for lo, hi in windows if windows is not None else [(0, len(text))]:
         # Each window is lowercased on its own, with the one character before it that the
-        # patterns look behind at. Offsets agree when every character lowercased to one.
+        # patterns look behind at (a whole long text lowercased would cost a 12-byte-per-
+        # character buffer). Offsets agree when every character lowercased to one.
         at = max(0, lo - 1)
         low = text[at:hi].lower()
         if len(low) == hi - at:
-            found = LOWER_PERIOD_RE.finditer(low, lo - at)
+            blanks = b" " + low.encode("ascii", "replace").translate(_BLANKS)
+            found = _lower_matches(low, blanks, lo - at, hi - at)
         else:
             at, found = 0, PERIOD_RE.finditer(text, lo, hi)
         for m in found:
