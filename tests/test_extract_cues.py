@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.extract import filters, narrative, numbers, periods, sentences, vocab
+from bot.extract import filters, narrative, numbers, periods, phrases, sentences, vocab
 from bot.extract.cues import EndCue, StemCue
 
 FIX = Path(__file__).parent / "fixtures"
@@ -151,3 +151,63 @@ def test_period_word_starts_find_every_period_match():
             want = [(m.lastgroup, m.span(), m.groups()) for m in periods.LOWER_PERIOD_RE.finditer(low, lo, hi)]
             got = [(m.lastgroup, m.span()) for m in periods._lower_matches(low, blanks, lo, hi)]
             assert got == [(k, s) for k, s, _ in want], t
+
+
+def _plain_find_phrases(text: str, start: int, end: int) -> list:
+    """find_phrases as first written: a word at a time, a break for every other word."""
+    plain_word = re.compile(r"([A-Z]?[a-z]+|[A-Z]+(?![a-z])|&)")
+    parts = plain_word.split(text[start:end])
+    words: list = []
+    pos = start + len(parts[0])
+    prev_end, broken = -1, False
+    for i in range(1, len(parts), 2):
+        w = parts[i]
+        e = pos + len(w)
+        if not (w == "s" and pos > 0 and text[pos - 1] in "'’"):
+            lw = "and" if w == "&" else w.lower()
+            if lw in phrases.VOCABULARY:
+                joined = prev_end >= 0 and pos - prev_end <= 3 and not text[prev_end:pos].strip(phrases._JOINERS)
+                words.append((lw, pos, e, joined))
+                broken = False
+            elif not broken:
+                words.append((None, 0, 0, False))
+                broken = True
+            prev_end = e
+        pos = e + len(parts[i + 1])
+    out, i, n = [], 0, len(words)
+    while i < n:
+        node = phrases.TRIE.get(words[i][0])
+        best, j = None, i
+        while node is not None:
+            if "" in node:
+                best = (j, node[""])
+            j += 1
+            if j >= n or not words[j][3]:
+                break
+            node = node.get(words[j][0])
+        if best is None:
+            i += 1
+            continue
+        k, phrase = best
+        ps, pe = words[i][1], words[k][2]
+        if pe < len(text) and text[pe] == ")" and "(" in text[ps:pe]:
+            pe += 1
+        out.append((ps, pe, phrase))
+        i = k + 1
+    return out
+
+
+def test_find_phrases_equals_the_word_at_a_time_reading():
+    rnd = random.Random(9)
+    vocab = sorted(phrases.VOCABULARY)
+    glue = [" ", " ", "-", "/", " (", ") ", "’s ", "'s ", "  ", "\n", ", ", "", "&", " & ", "—", " x ", "1"]
+    samples = [
+        "".join(rnd.choice([rnd.choice(vocab), rnd.choice(vocab).upper(), rnd.choice(vocab).title(), "Dell", "USD"])
+                + rnd.choice(glue) for _ in range(rnd.randint(1, 14)))
+        for _ in range(6000)
+    ] + TEXTS + ["yearRecord ISGRevenue", "AIServer backlog", "ISG’s revenue", "non-GAAP EPS (EPS)", "R&D"]
+    for t in samples:
+        for lo, hi in ((0, len(t)), (len(t) // 4, 3 * len(t) // 4), (1, len(t))):
+            assert phrases.find_phrases(t, lo, hi) == _plain_find_phrases(t, lo, hi), (t, lo, hi)
+    for t in samples[:2000]:
+        assert phrases._WORD_SPLIT.split(t) == re.split(r"([A-Z]?[a-z]+|[A-Z]+(?![a-z])|&)", t), t

@@ -13,7 +13,7 @@ a trailing `?` for an optional slot, `_` to join words inside one alternative
 from __future__ import annotations
 
 import re
-from itertools import product
+from itertools import accumulate, compress, product
 
 from bot.extract.vocab import Phrase
 
@@ -135,7 +135,10 @@ TRIE = _build()
 
 # Words, with camel-case glue split ("billionDiluted" → "billion", "Diluted") and "&" as "and".
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|&")
-_WORD_SPLIT = re.compile(f"({_WORD.pattern})")  # re.split keeps the words and the gaps between
+# The same words, written to open with one character class so that `re` skips in C to the
+# next letter (a leading optional makes it try every position: three times slower); a
+# lookbehind on that letter picks the form. tests/test_extract_cues.py checks both agree.
+_WORD_SPLIT = re.compile(r"([A-Za-z&](?:(?<=[a-z])[a-z]*|(?<=[A-Z])(?:[a-z]+|[A-Z]*(?![a-z]))|(?<=&)))")
 # What may sit between two words of one phrase ("non-GAAP", "cash flow (from) operations").
 _JOINERS = " \t\n-/()'’\u00a0"
 
@@ -148,38 +151,36 @@ def _vocabulary(node: dict, out: set[str]) -> set[str]:
     return out
 
 
-# Every word of every phrase: any other word ends a phrase, so it is kept only as a break.
+# Every word of every phrase: any other word ends a phrase.
 VOCABULARY = frozenset(_vocabulary(TRIE, set()))
-_BREAK = (None, 0, 0, False)
+_IN_VOCABULARY = (VOCABULARY | {"&"}).__contains__
 
 
 def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase]]:
-    """(start, end, Phrase) for every phrase in text[start:end], longest match first."""
-    # The window is cut into words and gaps by one re.split, and offsets are summed from
-    # their lengths: cheaper than a match object per word, and this runs for every word
-    # near a number. A word outside the vocabulary becomes a break (one for a run of them).
+    """(start, end, Phrase) for every phrase in text[start:end], longest match first.
+
+    Two words are read as one phrase's when at most three joiner characters separate them
+    (`_JOINERS`): any other word, or an "'s", between them ends the phrase.
+    """
+    # This runs for every word near a number, and most words are in no phrase: the window
+    # is cut into words and gaps by one re.split, the words are lowercased and looked up in
+    # bulk (C loops, no Python step per word), and only the words of the vocabulary are
+    # placed, from the summed lengths of the parts before them.
     parts = _WORD_SPLIT.split(text[start:end])
-    words: list[tuple[str | None, int, int, bool]] = []
-    pos = start + len(parts[0])
-    prev_end = -1
-    broken = False
-    for i in range(1, len(parts), 2):
-        w = parts[i]
-        e = pos + len(w)
-        if w == "s" and pos > 0 and text[pos - 1] in "'’":
-            pass  # "ISG's" reads as "ISG"
-        else:
-            lw = "and" if w == "&" else w.lower()
-            if lw in VOCABULARY:
-                # Joined: at most three characters between the words, all of them joiners.
-                joined = prev_end >= 0 and pos - prev_end <= 3 and not text[prev_end:pos].strip(_JOINERS)
-                words.append((lw, pos, e, joined))
-                broken = False
-            elif not broken:
-                words.append(_BREAK)
-                broken = True
-            prev_end = e
-        pos = e + len(parts[i + 1])
+    tokens = parts[1::2]
+    lows = "\0".join(tokens).lower().split("\0")
+    hits = list(compress(range(len(tokens)), map(_IN_VOCABULARY, lows)))
+    if not hits:
+        return []
+    offsets = list(accumulate(map(len, parts), initial=start))
+    words: list[tuple[str, int, int, bool]] = []
+    prev_end = -10
+    for k in hits:
+        pos = offsets[2 * k + 1]
+        e = offsets[2 * k + 2]
+        joined = pos - prev_end <= 3 and not text[prev_end:pos].strip(_JOINERS)
+        words.append(("and" if lows[k] == "&" else lows[k], pos, e, joined))
+        prev_end = e
     out = []
     i, n = 0, len(words)
     while i < n:
