@@ -59,7 +59,7 @@ _CELL_END = r"(?:\s*%)?(?![\w.]|,\d)"
 # A cell is "$ 1,234", "(125)", "-3", "8.8 %", or a dash for an empty cell. The pattern opens
 # with one character class (its first character), and a lookbehind then picks the form: that
 # lets `re` skip in C to the next candidate instead of trying every position. The left edge
-# (no letter, digit or dot before a cell) is checked in `_cells`.
+# (no letter, digit or dot before a cell) is checked in `_read_rows`.
 _CELL = re.compile(
     rf"""[$(\-\d—–](?:
         (?<=\$)\s*(?:\(\s*-?{_NUM}\s*\)|-?{_NUM}){_CELL_END}
@@ -72,13 +72,6 @@ _CELL = re.compile(
 )
 
 
-def _cells(text: str, pos: int):
-    """(start, end, text) of each cell from `pos` on."""
-    for m in _CELL.finditer(text, pos):
-        i = m.start()
-        if i and (text[i - 1].isalnum() or text[i - 1] in "._"):
-            continue
-        yield i, m.end(), m.group()
 _MAX_LABEL_WORDS = 14
 _ALPHA = re.compile(r"[A-Za-z]")
 _DASHES_SPACES = re.compile(r"[\s-]+")
@@ -312,32 +305,35 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
     state = _RowState()
     label_start = last_end = h_end
     cells: list[_Cell] = []
+    label = ""  # the cleaned label of the row being read
     rows = 0
-    for cell in _cells(text, h_end):
-        if cells:
-            between = text[last_end : cell[0]]
-            if between.strip(_BETWEEN_CELLS) and _is_label(between):
-                _row(text, label_start, cells, shape, scale, piped, state, table)
+    # The cells are read in this loop rather than from a generator, and a row's label is
+    # cleaned once: this runs for every cell of every table.
+    for m in _CELL.finditer(text, h_end):
+        at = m.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] in "._"):
+            continue  # not a cell: the tail of a word or number ("FY26", "10-Q")
+        if cells and at != last_end:
+            between = text[last_end:at]
+            if between.strip(_BETWEEN_CELLS) and _ALPHA.search(between) is not None:
+                _row(text, label_start, cells, shape, scale, piped, state, table, label)
                 rows += 1
                 label_start, cells = last_end, []
         if not cells:
-            between = text[label_start : cell[0]]
+            between = text[label_start:at]
             if len(between) > 250 or rows > _MAX_ROWS:
                 break
-            if len(_clean(between).split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between):
+            label = _clean(between)
+            if len(label.split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between):
                 break
-        cells.append(cell)
-        last_end = cell[1]
+        cells.append((at, m.end(), m.group()))
+        last_end = cells[-1][1]
     else:
         if cells and len(_clean(text[last_end:]).split()) <= _MAX_LABEL_WORDS:
-            _row(text, label_start, cells, shape, scale, piped, state, table)
+            _row(text, label_start, cells, shape, scale, piped, state, table, label)
     if cells and table.end < last_end and len(cells) in (shape.n_all, shape.n_values):
         table.end = last_end
     return table
-
-
-def _is_label(s: str) -> bool:
-    return _ALPHA.search(s) is not None
 
 
 def _scale(text: str, t_start: int, h_end: int) -> float:
@@ -357,13 +353,15 @@ def _clean(label: str) -> str:
 _DASHES = ("—", "–")
 
 
-def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, state, table) -> None:
+def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, state, table, label: str) -> None:
+    """Read one row; `label` is the cleaned text before its first cell."""
     # "Earnings per share — diluted $ 1.70": a dash followed by words belongs to the label.
-    while cells and cells[0][2] in _DASHES:
-        cells = cells[1:]
-    if not cells:
-        return
-    label = _clean(text[label_start : cells[0][0]])
+    if cells[0][2] in _DASHES:
+        while cells and cells[0][2] in _DASHES:
+            cells = cells[1:]
+        if not cells:
+            return
+        label = _clean(text[label_start : cells[0][0]])
     name = _enter_sections(label, state)
     n = len(cells)
     if n == shape.n_all:
@@ -377,7 +375,10 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
         state.prev = name
         table.end = cells[-1][1]
         return
-    pct = any(c[2].rstrip().endswith("%") for c, col in zip(cells, targets) if not col.change)
+    # A percent row has a percent cell outside the "Change" columns ("%" anywhere is the cheap test).
+    pct = "%" in text[cells[0][0] : cells[-1][1]] and any(
+        c[2].rstrip().endswith("%") for c, col in zip(cells, targets) if not col.change
+    )
     metric, acc = _metric(name, state.segment, state.block, state.prev, pct)
     state.prev = name
     table.end = cells[-1][1]
