@@ -353,7 +353,7 @@ def extract(file: str, published: datetime | None, company: str | None,
 
     raw = sys.stdin.read() if file == "-" else _read_text(file)
     header, body = read_corpus_doc(raw)
-    day: date | None = published.date() if published else _header_date(header)
+    day: date | None = published.date() if published else header.get("published")
     calendar = _calendar(company, config_path)
     if is_html:
         _, figures = extract_html(body, published=day, calendar=calendar)
@@ -377,13 +377,6 @@ def _read_text(file: str) -> str:
         return Path(file).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror or exc}")
-
-
-def _header_date(header: dict) -> date | None:
-    try:
-        return date.fromisoformat(str(header.get("published", ""))[:10])
-    except ValueError:
-        return None
 
 
 def _calendar(ticker: str | None, config_path: str | None):

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from bot import store
 from bot.config import SlackConfig
 from bot.errors import DeliveryError
-from bot.slack import Posted, Sink, headline, render
+from bot.slack import Posted, Sink, render
 from bot.store.tables import AlertRow
 
 log = logging.getLogger("marketbot.delivery")
@@ -236,4 +236,4 @@ def _plain(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-__all__ = ["Delivery", "DeliveryReport", "headline"]
+__all__ = ["Delivery", "DeliveryReport"]

@@ -57,8 +57,6 @@ _DERIVED += [Metric(f"{m.name}_{kind}_bps", "bps", f"{m.label} {label}", derived
              for kind, label in (("qoq", "change q/q"), ("yoy", "change y/y"))]
 
 METRICS: dict[str, Metric] = {m.name: m for m in _EXTRACTED + _DERIVED}
-EXTRACTED_METRICS = frozenset(m.name for m in _EXTRACTED)
-DERIVED_METRICS = frozenset(m.name for m in _DERIVED)
 
 # Source authority, most authoritative first (used to choose a current value).
 SOURCE_KINDS = ("xbrl", "sec-filing", "company-ir", "news")

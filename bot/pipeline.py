@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -252,7 +252,6 @@ def _oldest_first(items: list[Item]) -> list[Item]:
 
 
 def _shift(f: Figure, by: int) -> Figure:
-    from dataclasses import replace
     return replace(f, span=(f.span[0] + by, f.span[1] + by)) if by else f
 
 

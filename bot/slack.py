@@ -14,7 +14,6 @@ into DeliveryError with `retryable` and `retry_after`. HTTP 200 with
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.error
 from dataclasses import dataclass
@@ -258,7 +257,3 @@ def _api_error(status: int, data, headers) -> DeliveryError:
     if code in _TRANSIENT:
         return DeliveryError(code, retryable=True)
     return DeliveryError(code or f"HTTP {status}", retryable=False)
-
-
-def dumps(blocks: list[dict]) -> str:
-    return json.dumps(blocks, ensure_ascii=False)

@@ -49,7 +49,8 @@ def test_formulas(metric, period, accounting, value, unit, inputs) -> None:
     d = compute(metric, period, accounting, lookup)
     assert d is not None and d.value == pytest.approx(value) and d.unit == unit
     assert [i.metric for i in d.inputs] == inputs
-    assert d.evidence.startswith(d.formula.split(" ")[0]) or d.formula in d.evidence
+    assert f" = {d.formula} (" in d.evidence  # the evidence shows the formula and its inputs
+    assert all(i.metric in d.evidence for i in d.inputs)
 
 
 @pytest.mark.parametrize("metric,period,accounting", [

@@ -65,12 +65,10 @@ def accounting_family(accounting: str | None) -> str:
 
 
 def current(s: Session, *, company: str, metric: str, basis: str, period: str,
-            accounting: str | None = None, exclude_item: int | None = None,
-            before: datetime | None = None) -> FigureRow | None:
+            accounting: str | None = None, exclude_item: int | None = None
+            ) -> FigureRow | None:
     """The value that stands for a period: most authoritative source, then newest."""
     q = _of_period(select(FigureRow), company, metric, basis, period, accounting, exclude_item)
-    if before is not None:
-        q = q.where(FigureRow.observed_at < before)
     q = q.order_by(_AUTHORITY, col(FigureRow.published_at).desc().nulls_last(),
                    col(FigureRow.id).desc())
     return s.exec(q.limit(1)).first()
