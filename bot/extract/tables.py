@@ -293,8 +293,6 @@ class _Shape:
 
 # A cell as (start, end, text): plain tuples, since a table has hundreds of cells.
 _Cell = tuple[int, int, str]
-# Characters that can sit between two cells of one row (no letter: not a row label).
-_BETWEEN_CELLS = " \t\n|$"
 
 
 def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> Table:
@@ -307,33 +305,46 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
     cells: list[_Cell] = []
     label = ""  # the cleaned label of the row being read
     rows = 0
-    # The cells are read in this loop rather than from a generator, and a row's label is
-    # cleaned once: this runs for every cell of every table.
+    # A letter between two cells starts a new row (the text before the cell is its label).
+    # A cell holds no letter, so the first letter after a row's first cell bounds the row:
+    # `stop` is found once per row, and each cell is one comparison (this runs for every
+    # cell of every table).
+    stop = 0
     for m in _CELL.finditer(text, h_end):
         at = m.start()
         if at and (text[at - 1].isalnum() or text[at - 1] in "._"):
             continue  # not a cell: the tail of a word or number ("FY26", "10-Q")
-        if cells and at != last_end:
-            between = text[last_end:at]
-            if between.strip(_BETWEEN_CELLS) and _ALPHA.search(between) is not None:
-                _row(text, label_start, cells, shape, scale, piped, state, table, label)
-                rows += 1
-                label_start, cells = last_end, []
+        if cells and at > stop:
+            _row(text, label_start, cells, shape, scale, piped, state, table, label)
+            rows += 1
+            label_start, cells = last_end, []
         if not cells:
             between = text[label_start:at]
             if len(between) > 250 or rows > _MAX_ROWS:
                 break
             label = _clean(between)
-            if len(label.split()) > _MAX_LABEL_WORDS or _HEADER_START.search(between):
+            if _words(label) > _MAX_LABEL_WORDS or (_may_open_header(between) and _HEADER_START.search(between)):
                 break
+            letter = _ALPHA.search(text, at)
+            stop = letter.start() if letter else len(text)
         cells.append((at, m.end(), m.group()))
         last_end = cells[-1][1]
     else:
-        if cells and len(_clean(text[last_end:]).split()) <= _MAX_LABEL_WORDS:
+        if cells and _words(_clean(text[last_end:])) <= _MAX_LABEL_WORDS:
             _row(text, label_start, cells, shape, scale, piped, state, table, label)
     if cells and table.end < last_end and len(cells) in (shape.n_all, shape.n_values):
         table.end = last_end
     return table
+
+
+def _words(label: str) -> int:
+    """The number of words of a cleaned label (`_clean` joins them with single spaces)."""
+    return label.count(" ") + 1 if label else 0
+
+
+def _may_open_header(s: str) -> bool:
+    """A cheap test before _HEADER_START: each of its forms holds "End", "FY" or a ","."""
+    return "," in s or "End" in s or "FY" in s
 
 
 def _scale(text: str, t_start: int, h_end: int) -> float:
