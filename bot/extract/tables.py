@@ -281,14 +281,40 @@ class _RowState:
 
 
 class _Shape:
-    """A header's columns with the counts a row is checked against (computed once per table)."""
+    """A header's columns as a row reads them (computed once per table, used for every row).
 
-    __slots__ = ("cols", "n_all", "n_values", "values")
+    A row has a cell for every column (`all`) or for every column but "Change" (`values`);
+    for each, the positions of its value cells and of its "Change" cells, and the figure
+    columns: (position, period label, basis, comparative).
+    """
+
+    __slots__ = ("n_all", "n_values", "all", "values")
 
     def __init__(self, cols: list[Column]) -> None:
-        self.cols = cols
-        self.values = [c for c in cols if not c.change]
-        self.n_all, self.n_values = len(cols), len(self.values)
+        # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
+        latest: dict[bool, Period] = {}
+        for col in cols:
+            p = col.period
+            if p is not None and not col.future:
+                key = p.quarter is None
+                latest[key] = max(latest[key], p) if key in latest else p
+        value_at = [i for i, c in enumerate(cols) if not c.change]
+        figures = []  # (position among all columns, position among value columns, label, basis, comparative)
+        for j, i in enumerate(value_at):
+            c = cols[i]
+            if c.period is not None:
+                comparative = not c.future and c.period < latest.get(c.period.quarter is None, c.period)
+                figures.append((i, j, c.period.label, "guidance" if c.future else "actual", comparative))
+        self.n_all, self.n_values = len(cols), len(value_at)
+        self.all = _Targets(value_at, [i for i, c in enumerate(cols) if c.change], [(i, *f) for i, _, *f in figures])
+        self.values = _Targets(range(len(value_at)), [], [(j, *f) for _, j, *f in figures])
+
+
+class _Targets:
+    __slots__ = ("value_at", "change_at", "figures")
+
+    def __init__(self, value_at, change_at: list[int], figures: list[tuple[int, str, str, bool]]) -> None:
+        self.value_at, self.change_at, self.figures = value_at, change_at, figures
 
 
 # A cell as (start, end, text): plain tuples, since a table has hundreds of cells.
@@ -376,8 +402,8 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
     name = _enter_sections(label, state)
     n = len(cells)
     if n == shape.n_all:
-        targets = shape.cols
-        if not _changes_look_right(cells, targets):
+        targets = shape.all
+        if not _changes_look_right(cells, targets.change_at):
             state.prev = name
             return
     elif n == shape.n_values:
@@ -387,9 +413,7 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
         table.end = cells[-1][1]
         return
     # A percent row has a percent cell outside the "Change" columns ("%" anywhere is the cheap test).
-    pct = "%" in text[cells[0][0] : cells[-1][1]] and any(
-        c[2].rstrip().endswith("%") for c, col in zip(cells, targets) if not col.change
-    )
+    pct = "%" in text[cells[0][0] : cells[-1][1]] and any(cells[i][2].endswith("%") for i in targets.value_at)
     metric, acc = _metric(name, state.segment, state.block, state.prev, pct)
     state.prev = name
     table.end = cells[-1][1]
@@ -397,32 +421,25 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
         _row_figures(text, label_start, cells, targets, name, metric, acc, pct, scale, piped, table)
 
 
-def _row_figures(text, label_start, cells, targets, name, metric, acc, pct, scale, piped, table) -> None:
-    # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
-    latest: dict[bool, Period] = {}
-    for col in targets:
-        p = col.period
-        if p is not None and not col.future:
-            key = p.quarter is None
-            latest[key] = max(latest[key], p) if key in latest else p
+def _row_figures(text, label_start, cells, targets: _Targets, name, metric, acc, pct, scale, piped, table) -> None:
     start = _label_anchor(text, label_start, cells[0][0], name)
-    for i, (cell, col) in enumerate(zip(cells, targets)):
-        if col.change or col.period is None:
-            continue
+    unit = "%" if pct else ("USD/share" if metric == "eps" else "USD")
+    last = len(cells) - 1
+    second_end = cells[min(1, last)][1]
+    for i, period, basis, comparative in targets.figures:
+        cell = cells[i]
         v = _value(cell[2])
         if v is None:
             continue
-        unit = "%" if pct else ("USD/share" if metric == "eps" else "USD")
         value = v if unit != "USD" else v * scale
         if not _sane(unit, value):
             continue
-        end = cells[min(i + 1, len(cells) - 1)][1] if i == 0 else cell[1]
-        end = max(end, cells[min(1, len(cells) - 1)][1])
+        end = cells[min(i + 1, last)][1] if i == 0 else cell[1]
+        end = max(end, second_end)
         table.figures.append(Figure(
-            metric=metric, basis="guidance" if col.future else "actual", value=value, unit=unit,
-            period=col.period.label, evidence=text[start:end], span=(start, end),
-            accounting=acc,
-            comparative=not col.future and col.period < latest.get(col.period.quarter is None, col.period),
+            metric=metric, basis=basis, value=value, unit=unit,
+            period=period, evidence=text[start:end], span=(start, end),
+            accounting=acc, comparative=comparative,
             table=True, confidence=0.85 if piped else 0.75,
         ))
 
@@ -437,9 +454,11 @@ def _label_anchor(text, label_start, first_cell, name) -> int:
     return i if i < first_cell else label_start
 
 
-def _changes_look_right(cells: list[_Cell], cols: list[Column]) -> bool:
-    for cell, col in zip(cells, cols):
-        if col.change and not (cell[2].rstrip().endswith("%") or cell[2] in _DASHES):
+def _changes_look_right(cells: list[_Cell], change_at: list[int]) -> bool:
+    """Each "Change" cell is a percent or a dash (a cell never ends in a blank)."""
+    for i in change_at:
+        cell = cells[i][2]
+        if not (cell.endswith("%") or cell in _DASHES):
             return False
     return True
 
