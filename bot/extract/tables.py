@@ -58,10 +58,12 @@ _NUM = r"\d[\d,]*(?:\.\d+)?"
 _CELL_END = r"(?:\s*%)?(?![\w.]|,\d)"
 # A cell is "$ 1,234", "(125)", "-3", "8.8 %", or a dash for an empty cell. The pattern opens
 # with one character class (its first character), and a lookbehind then picks the form: that
-# lets `re` skip in C to the next candidate instead of trying every position. The left edge
-# (no letter, digit or dot before a cell) is checked in `_read_rows`.
+# lets `re` skip in C to the next candidate instead of trying every position. A match glued
+# to a word or number on its left ("FY26", "10-Q") is not a cell: it is still matched, so
+# that the scan goes on after it, and marked by the empty group "glued" (\w is what
+# `str.isalnum` accepts, or "_").
 _CELL = re.compile(
-    rf"""[$(\-\d—–](?:
+    rf"""[$(\-\d—–](?:(?<=[\w.].)(?P<glued>))?(?:
         (?<=\$)\s*(?:\(\s*-?{_NUM}\s*\)|-?{_NUM}){_CELL_END}
       | (?<=\()\s*-?{_NUM}\s*\){_CELL_END}
       | (?<=-){_NUM}{_CELL_END}
@@ -317,8 +319,9 @@ class _Targets:
         self.value_at, self.change_at, self.figures = value_at, change_at, figures
 
 
-# A cell as (start, end, text): plain tuples, since a table has hundreds of cells.
-_Cell = tuple[int, int, str]
+# A cell is its match (start(), end(), group()): a table has hundreds of cells, and the
+# matches are made anyway.
+_Cell = re.Match
 
 
 def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> Table:
@@ -337,9 +340,9 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
     # cell of every table).
     stop = 0
     for m in _CELL.finditer(text, h_end):
-        at = m.start()
-        if at and (text[at - 1].isalnum() or text[at - 1] in "._"):
+        if m.lastgroup == "glued":
             continue  # not a cell: the tail of a word or number ("FY26", "10-Q")
+        at = m.start()
         if cells and at > stop:
             _row(text, label_start, cells, shape, scale, piped, state, table, label)
             rows += 1
@@ -353,8 +356,8 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
                 break
             letter = _ALPHA.search(text, at)
             stop = letter.start() if letter else len(text)
-        cells.append((at, m.end(), m.group()))
-        last_end = cells[-1][1]
+        cells.append(m)
+        last_end = m.end()
     else:
         if cells and _words(_clean(text[last_end:])) <= _MAX_LABEL_WORDS:
             _row(text, label_start, cells, shape, scale, piped, state, table, label)
@@ -393,12 +396,12 @@ _DASHES = ("—", "–")
 def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, state, table, label: str) -> None:
     """Read one row; `label` is the cleaned text before its first cell."""
     # "Earnings per share — diluted $ 1.70": a dash followed by words belongs to the label.
-    if cells[0][2] in _DASHES:
-        while cells and cells[0][2] in _DASHES:
+    if cells[0].group() in _DASHES:
+        while cells and cells[0].group() in _DASHES:
             cells = cells[1:]
         if not cells:
             return
-        label = _clean(text[label_start : cells[0][0]])
+        label = _clean(text[label_start : cells[0].start()])
     name = _enter_sections(label, state)
     n = len(cells)
     if n == shape.n_all:
@@ -410,31 +413,31 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
         targets = shape.values
     else:
         state.prev = name
-        table.end = cells[-1][1]
+        table.end = cells[-1].end()
         return
     # A percent row has a percent cell outside the "Change" columns ("%" anywhere is the cheap test).
-    pct = "%" in text[cells[0][0] : cells[-1][1]] and any(cells[i][2].endswith("%") for i in targets.value_at)
+    pct = "%" in text[cells[0].start() : cells[-1].end()] and any(cells[i].group().endswith("%") for i in targets.value_at)
     metric, acc = _metric(name, state.segment, state.block, state.prev, pct)
     state.prev = name
-    table.end = cells[-1][1]
+    table.end = cells[-1].end()
     if metric is not None:
         _row_figures(text, label_start, cells, targets, name, metric, acc, pct, scale, piped, table)
 
 
 def _row_figures(text, label_start, cells, targets: _Targets, name, metric, acc, pct, scale, piped, table) -> None:
-    start = _label_anchor(text, label_start, cells[0][0], name)
+    start = _label_anchor(text, label_start, cells[0].start(), name)
     unit = "%" if pct else ("USD/share" if metric == "eps" else "USD")
     last = len(cells) - 1
-    second_end = cells[min(1, last)][1]
+    second_end = cells[min(1, last)].end()
     for i, period, basis, comparative in targets.figures:
         cell = cells[i]
-        v = _value(cell[2])
+        v = _value(cell.group())
         if v is None:
             continue
         value = v if unit != "USD" else v * scale
         if not _sane(unit, value):
             continue
-        end = cells[min(i + 1, last)][1] if i == 0 else cell[1]
+        end = cells[min(i + 1, last)].end() if i == 0 else cell.end()
         end = max(end, second_end)
         table.figures.append(Figure(
             metric=metric, basis=basis, value=value, unit=unit,
@@ -457,7 +460,7 @@ def _label_anchor(text, label_start, first_cell, name) -> int:
 def _changes_look_right(cells: list[_Cell], change_at: list[int]) -> bool:
     """Each "Change" cell is a percent or a dash (a cell never ends in a blank)."""
     for i in change_at:
-        cell = cells[i][2]
+        cell = cells[i].group()
         if not (cell.endswith("%") or cell in _DASHES):
             return False
     return True
