@@ -183,7 +183,10 @@ def find_periods(
     for lo, hi in windows if windows is not None else [(0, len(text))]:
         # Each window is lowercased on its own, with the one character before it that the
         # patterns look behind at (a whole long text lowercased would cost a 12-byte-per-
-        # character buffer). Offsets agree when every character lowercased to one.
+        # character buffer). Offsets agree when every character lowercased to one. A window
+        # may run past the end of the text (a number's window near it): cut it there, or
+        # its lowercased copy is shorter than the window and takes the slow path below.
+        hi = min(hi, len(text))
         at = max(0, lo - 1)
         low = text[at:hi].lower()
         if len(low) == hi - at:
