@@ -93,22 +93,24 @@ class Sections:
     def update(self, sentence: str) -> bool:
         """Read one sentence; return True when it was a heading (and holds no figure)."""
         s = sentence.strip()
-        # Both heading patterns hold at most eight words: a longer sentence skips them.
-        short = len(s.split(None, 8)) <= 8
-        m = _SEGMENT_HEADING.match(s) if short else None
-        if m:
-            self.segment = "isg" if m["isg"] else "csg"
-            self.guidance = False
-            return True
-        if short and _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
-            self.segment = None
-            self.guidance = bool(_GUIDANCE_HEADING.search(s))
-            self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
-            return True
-        if _is_quote(s) or (not _LABEL_LINE.match(s) and len(s.split(None, 25)) > 24):
+        # Words counted once, up to 26: both heading patterns hold at most eight (a longer
+        # sentence skips them), a paragraph has more than 24, a segment's bullets fewer than 15.
+        words = len(s.split(None, 25))
+        if words <= 8:
+            m = _SEGMENT_HEADING.match(s)
+            if m:
+                self.segment = "isg" if m["isg"] else "csg"
+                self.guidance = False
+                return True
+            if _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
+                self.segment = None
+                self.guidance = bool(_GUIDANCE_HEADING.search(s))
+                self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
+                return True
+        if _is_quote(s) or (words > 24 and not _LABEL_LINE.match(s)):
             self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
             self.full_year = False
-        elif self.segment and not _LABEL_LINE.match(s) and len(s.split(None, 15)) > 14:
+        elif self.segment and words > 14 and not _LABEL_LINE.match(s):
             self.segment = None
         return False
 
@@ -126,6 +128,8 @@ class Sections:
 def _is_quote(s: str) -> bool:
     if s and s[0] in "\"“‘":
         return True
+    if "said" not in s and "says" not in s:
+        return False  # most sentences: no need to cut out the first line
     line_end = s.find("\n")
     line = s if line_end < 0 else s[:line_end]
     return ("said" in line or "says" in line) and _SAID.search(line) is not None
