@@ -148,12 +148,20 @@ def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
 
 
 def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The windows joined where they overlap or touch, in order. (Most of a text's number
+    windows overlap the one before: the run being joined is kept in two locals.)"""
     out: list[tuple[int, int]] = []
-    for lo, hi in sorted(ws):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
+    lo = hi = None
+    for a, b in sorted(ws):
+        if hi is not None and a <= hi:
+            if b > hi:
+                hi = b
+            continue
+        if hi is not None:
             out.append((lo, hi))
+        lo, hi = a, b
+    if hi is not None:
+        out.append((lo, hi))
     return out
 
 
