@@ -11,6 +11,7 @@ revenue, a "Guidance" heading makes its bullets guidance.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,9 +40,12 @@ class DocContext:
 
 
 def reporting_period(
-    text: str, mentions: list[PeriodMention], published: date | None, calendar: FiscalCalendar
+    text: str, mentions: Iterable[PeriodMention], published: date | None, calendar: FiscalCalendar
 ) -> Period | None:
-    """The period a results text reports, from its headline or first lines."""
+    """The period a results text reports, from its headline or first lines.
+
+    `mentions` in text order; read only up to the first that names the reported period,
+    so they may come from `iter_periods` and the rest of the head is never searched."""
     for pm in mentions:
         if pm.start > _HEAD_CHARS:
             break

@@ -19,15 +19,14 @@ from bot.extract import tables
 from bot.extract.context import DocContext, Sections, reporting_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import Resolved, find_periods
+from bot.extract.periods import Resolved, find_periods, iter_periods
 from bot.extract.sentences import split
 from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
 
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
-    head = find_periods(text, calendar, head_windows(text))
-    default = reporting_period(text, head, published, calendar)
+    default = reporting_period(text, iter_periods(text, calendar, head_windows(text)), published, calendar)
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
     skip = [(t.start, t.end) for t in found_tables]

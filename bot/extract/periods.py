@@ -14,6 +14,7 @@ explicit year the period is unknown. A calendar year is not a fiscal year.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -185,7 +186,14 @@ def find_periods(
     text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
 ) -> list[PeriodMention]:
     """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
-    out = []
+    return list(iter_periods(text, calendar, windows))
+
+
+def iter_periods(
+    text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
+) -> Iterator[PeriodMention]:
+    """`find_periods`, one phrase at a time: a reader that stops at the first it wants
+    (the reporting period in a text's head) does not pay for the windows after it."""
     for lo, hi in windows if windows is not None else [(0, len(text))]:
         # Each window is lowercased on its own, with the one character before it that the
         # patterns look behind at (a whole long text lowercased would cost a 12-byte-per-
@@ -203,8 +211,7 @@ def find_periods(
         for m in found:
             pm = _mention(m, calendar, at)
             if pm is not None:
-                out.append(pm)
-    return out
+                yield pm
 
 
 def _mention(m: re.Match, cal: FiscalCalendar, offset: int = 0) -> PeriodMention | None:
