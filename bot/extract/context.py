@@ -66,7 +66,10 @@ def reporting_period(
 
 # A heading line: a short run of words with no figure, e.g. "Client Solutions Group (CSG)",
 # "Guidance Summary", "1 Guidance Summary" (a page number glued on by flattening).
-_HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*(?:\s+[\w&’'()\-]+){0,6}:?$")
+# Its words are possessive (`*+`, `++`): what follows a word is a blank, ":" or the end, never a
+# word character, so giving characters back cannot help; it only cost a try per character
+# on every short line that is not a heading.
+_HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*+(?:\s+[\w&’'()\-]++){0,6}:?$")
 _SEGMENT_HEADING = re.compile(
     r"^(?:\d{1,2}\s+)?(?:(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)|(?P<csg>Client\s+Solutions\s+Group|CSG))"
     r"(?:\s*\((?:ISG|CSG)\))?(?:\s+(?:results|segment|highlights))?\s*:?$",
@@ -83,7 +86,8 @@ _YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+ye
 _SAID = re.compile(r"\b(?:said|says)\b")
 _GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.IGNORECASE)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
-_LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
+# (Possessive for the same reason as _HEADING: the label's characters do not include ":".)
+_LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}+:\s*\S")
 
 
 @dataclass
@@ -106,7 +110,7 @@ class Sections:
                 self.segment = "isg" if m["isg"] else "csg"
                 self.guidance = False
                 return True
-            if _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
+            if _HEADING.match(s) and not any(map(str.isdigit, s.split(None, 1)[-1])):
                 self.segment = None
                 self.guidance = bool(_GUIDANCE_HEADING.search(s))
                 self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
@@ -121,7 +125,7 @@ class Sections:
     def after(self, sentence: str) -> None:
         """Read the tail of a sentence whose figures are done (a glued heading applies next)."""
         tail = sentence.rstrip()
-        if not tail.removesuffix(":").rstrip().endswith(("(ISG)", "(CSG)")):
+        if not tail.endswith((")", ":")) or not tail.removesuffix(":").rstrip().endswith(("(ISG)", "(CSG)")):
             return  # the glued heading ends with its abbreviation (a cheap test before the regex)
         m = _SEGMENT_TAIL.search(tail)
         if m:
