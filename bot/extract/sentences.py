@@ -91,32 +91,40 @@ SUBJECT_CLAUSE_RE = re.compile(r";|\b(?:but|while|whereas|although|though|vs\.?|
 # written to open with one character class: `re` then skips in C to candidate characters, and
 # a lookbehind on the character picks the alternative (a word must not follow a letter or
 # digit). Three times faster than the forms above, which stay as the readable definition;
-# tests/test_extract_sentences.py checks that both give the same ends.
+# tests/test_extract_cues.py checks that both give the same ends. Most candidates are
+# letters inside a word: the word-start test comes first for a letter, and a letter is kept
+# out of the punctuation alternatives by one lookbehind (as in _BOUNDARY).
 _WORD_START = r"(?<!\w.)"  # after the first letter is taken: no word character before it
 _CLAUSE_SCAN = re.compile(
     r"""[;—–\-,aAbBwWtTvVcCdD](?:
-        (?<=[;—])
-      | (?<=–)\s
-      | (?<=\s-)\s
-      | (?<=,)\s+(?i:and|with)\b
-      | (?<=[aA])""" + _WORD_START + r"""(?i:nd\s+(?=(?:we|it|they|dell|the\s+company)\b)|lthough\b|gainst\b|fter\b)
-      | (?<=[bB])""" + _WORD_START + r"""(?i:ut|efore)\b
-      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
-      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
-      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
-      | (?<=[cC])""" + _WORD_START + r"""(?i:ompared\s+(?:with|to))\b
-      | (?<=[dD])""" + _WORD_START + r"""(?i:espite)\b
+        (?<=[a-zA-Z])""" + _WORD_START + r"""(?:
+          (?<=[aA])(?i:nd\s+(?=(?:we|it|they|dell|the\s+company)\b)|lthough\b|gainst\b|fter\b)
+        | (?<=[bB])(?i:ut|efore)\b
+        | (?<=[wW])(?i:hile|hereas)\b
+        | (?<=[tT])(?i:hough)\b
+        | (?<=[vV])(?i:s\.?|ersus)\b
+        | (?<=[cC])(?i:ompared\s+(?:with|to))\b
+        | (?<=[dD])(?i:espite)\b
+      )
+      | (?<![a-zA-Z])(?:
+          (?<=[;—])
+        | (?<=–)\s
+        | (?<=\s-)\s
+        | (?<=,)\s+(?i:and|with)\b
+      )
     )""",
     re.VERBOSE,
 )
 _SUBJECT_CLAUSE_SCAN = re.compile(
     r"""[;bBwWaAtTvV](?:
         (?<=;)
-      | (?<=[bB])""" + _WORD_START + r"""(?i:ut)\b
-      | (?<=[wW])""" + _WORD_START + r"""(?i:hile|hereas)\b
-      | (?<=[aA])""" + _WORD_START + r"""(?i:lthough)\b
-      | (?<=[tT])""" + _WORD_START + r"""(?i:hough)\b
-      | (?<=[vV])""" + _WORD_START + r"""(?i:s\.?|ersus)\b
+      | (?<=[a-zA-Z])""" + _WORD_START + r"""(?:
+          (?<=[bB])(?i:ut)\b
+        | (?<=[wW])(?i:hile|hereas)\b
+        | (?<=[aA])(?i:lthough)\b
+        | (?<=[tT])(?i:hough)\b
+        | (?<=[vV])(?i:s\.?|ersus)\b
+      )
     )""",
     re.VERBOSE,
 )
