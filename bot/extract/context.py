@@ -101,10 +101,10 @@ class Sections:
     def update(self, sentence: str) -> bool:
         """Read one sentence; return True when it was a heading (and holds no figure)."""
         s = sentence.strip()
-        # Words counted once, up to 26: both heading patterns hold at most eight (a longer
-        # sentence skips them), a paragraph has more than 24, a segment's bullets fewer than 15.
-        words = len(s.split(None, 25))
-        if words <= 8:
+        # A heading has no ",", "." or "$" (neither pattern allows them), and nearly every
+        # sentence with a figure has one: a cheap test before the patterns. (Both hold at most
+        # eight words and fail within them on a longer sentence: no word count is needed.)
+        if "," not in s and "." not in s and "$" not in s:
             m = _SEGMENT_HEADING.match(s)
             if m:
                 self.segment = "isg" if m["isg"] else "csg"
@@ -115,6 +115,10 @@ class Sections:
                 self.guidance = bool(_GUIDANCE_HEADING.search(s))
                 self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
                 return True
+        if self.segment is None and not self.full_year:
+            return False  # no section for prose to end: most sentences stop here
+        # Words counted once, up to 26: a paragraph has more than 24, a segment's bullets fewer than 15.
+        words = len(s.split(None, 25))
         if _is_quote(s) or (words > 24 and not _LABEL_LINE.match(s)):
             self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
             self.full_year = False
