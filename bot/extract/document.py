@@ -141,7 +141,9 @@ def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
     ws = [(max(0, q.first - 130), q.end + 90) for q in quantities]
     for s, e in spans:
         i = bisect_left(starts, s)
-        if i < len(starts) and starts[i] < e:
+        # A sentence's opening matters when it has a number, and is not already inside the
+        # window of its first number (which reaches 130 characters back).
+        if i < len(starts) and starts[i] < e and quantities[i].first - 130 > s:
             ws.append((s, min(e, s + 70)))
     return _merge(ws)
 
