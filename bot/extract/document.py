@@ -39,9 +39,10 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
     sections = Sections()
     out: list[tuple[Figure, Resolved | None]] = []
     for s, e in spans:
-        if _inside(s, skip) and _inside(e - 1, skip):
-            continue
-        is_heading = sections.update(text[s:e])
+        if skip and _inside(s, skip) and _inside(e - 1, skip):
+            continue  # a sentence of a table (most texts have none: no search then)
+        sentence = text[s:e]
+        is_heading = sections.update(sentence)
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         if not is_heading and i < j:
             ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
@@ -49,7 +50,7 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
             out.extend(
                 sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
             )
-        sections.after(text[s:e])
+        sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
