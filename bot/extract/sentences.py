@@ -20,11 +20,12 @@ _ABBREV = re.compile(
 # character; a lookbehind on that character then picks the kind of boundary. (Alternatives
 # opening with different things make `re` try each of them at every position: 3x slower.)
 # Capitals are the most frequent candidates and can only be a glued bullet: they take the
-# first alternative and are kept out of the others by one test, not five failed lookbehinds.
+# first alternative and are kept out of the others by one test, not five failed lookbehinds;
+# there one lookbehind (a capital after the last letter of a glue word) turns most away.
 _BOUNDARY = re.compile(
     r"""
     [\n•·▪◦●■.!?;|A-Z](?:
-      (?<=[A-Z])(?<=[rnyt%].)(?:(?<=year.)|(?<=%.)|(?<=lion.)|(?<=ally.)|(?<=flat.))(?=[a-z])(?P<glue>)  # glued bullets: "…yearRecord…"
+      (?<=[rnyt%][A-Z])(?:(?<=year.)|(?<=%.)|(?<=lion.)|(?<=ally.)|(?<=flat.))(?=[a-z])(?P<glue>)  # glued bullets: "…yearRecord…"
     | (?<![A-Z])(?:
         (?<=\n)(?:[ \t]*\n\s*|(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(])))  # a blank line, or a line that starts an item
       | (?<=[•·▪◦●■])[ \t]*                                             # a bullet anywhere
