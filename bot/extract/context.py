@@ -11,6 +11,7 @@ revenue, a "Guidance" heading makes its bullets guidance.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,9 +40,12 @@ class DocContext:
 
 
 def reporting_period(
-    text: str, mentions: list[PeriodMention], published: date | None, calendar: FiscalCalendar
+    text: str, mentions: Iterable[PeriodMention], published: date | None, calendar: FiscalCalendar
 ) -> Period | None:
-    """The period a results text reports, from its headline or first lines."""
+    """The period a results text reports, from its headline or first lines.
+
+    `mentions` in text order; read only up to the first that names the reported period,
+    so they may come from `iter_periods` and the rest of the head is never searched."""
     for pm in mentions:
         if pm.start > _HEAD_CHARS:
             break
@@ -62,7 +66,10 @@ def reporting_period(
 
 # A heading line: a short run of words with no figure, e.g. "Client Solutions Group (CSG)",
 # "Guidance Summary", "1 Guidance Summary" (a page number glued on by flattening).
-_HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*(?:\s+[\w&’'()\-]+){0,6}:?$")
+# Its words are possessive (`*+`, `++`): what follows a word is a blank, ":" or the end, never a
+# word character, so giving characters back cannot help; it only cost a try per character
+# on every short line that is not a heading.
+_HEADING = re.compile(r"^(?:\d{1,2}\s+)?[A-Z][\w&’'()\-]*+(?:\s+[\w&’'()\-]++){0,6}:?$")
 _SEGMENT_HEADING = re.compile(
     r"^(?:\d{1,2}\s+)?(?:(?P<isg>Infrastructure\s+Solutions\s+Group|ISG)|(?P<csg>Client\s+Solutions\s+Group|CSG))"
     r"(?:\s*\((?:ISG|CSG)\))?(?:\s+(?:results|segment|highlights))?\s*:?$",
@@ -79,7 +86,8 @@ _YEAR_HEADING = re.compile(r"\b(?:full[\s-]+(?:fiscal[\s-]+)?year|fiscal[\s-]+ye
 _SAID = re.compile(r"\b(?:said|says)\b")
 _GUIDANCE_HEADING = re.compile(r"\b(?:guidance|outlook|forecast)\b", re.IGNORECASE)
 # A bullet-like line: "Revenue: $10.3 billion, up 12%", "Record revenue: $16.8 billion".
-_LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}:\s*\S")
+# (Possessive for the same reason as _HEADING: the label's characters do not include ":".)
+_LABEL_LINE = re.compile(r"^[A-Z][\w\s&’'()\-]{0,60}+:\s*\S")
 
 
 @dataclass
@@ -93,29 +101,35 @@ class Sections:
     def update(self, sentence: str) -> bool:
         """Read one sentence; return True when it was a heading (and holds no figure)."""
         s = sentence.strip()
-        # Both heading patterns hold at most eight words: a longer sentence skips them.
-        short = len(s.split(None, 8)) <= 8
-        m = _SEGMENT_HEADING.match(s) if short else None
-        if m:
-            self.segment = "isg" if m["isg"] else "csg"
-            self.guidance = False
-            return True
-        if short and _HEADING.match(s) and not any(c.isdigit() for c in s.split(None, 1)[-1]):
-            self.segment = None
-            self.guidance = bool(_GUIDANCE_HEADING.search(s))
-            self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
-            return True
-        if _is_quote(s) or (not _LABEL_LINE.match(s) and len(s.split(None, 25)) > 24):
+        # A heading has no ",", "." or "$" (neither pattern allows them), and nearly every
+        # sentence with a figure has one: a cheap test before the patterns. (Both hold at most
+        # eight words and fail within them on a longer sentence: no word count is needed.)
+        if "," not in s and "." not in s and "$" not in s:
+            m = _SEGMENT_HEADING.match(s)
+            if m:
+                self.segment = "isg" if m["isg"] else "csg"
+                self.guidance = False
+                return True
+            if _HEADING.match(s) and not any(map(str.isdigit, s.split(None, 1)[-1])):
+                self.segment = None
+                self.guidance = bool(_GUIDANCE_HEADING.search(s))
+                self.full_year = bool(_YEAR_HEADING.search(s)) and not self.guidance
+                return True
+        if self.segment is None and not self.full_year:
+            return False  # no section for prose to end: most sentences stop here
+        # Words counted once, up to 26: a paragraph has more than 24, a segment's bullets fewer than 15.
+        words = len(s.split(None, 25))
+        if _is_quote(s) or (words > 24 and not _LABEL_LINE.match(s)):
             self.segment = None  # prose (a quote, a paragraph) after a section's bullet list
             self.full_year = False
-        elif self.segment and not _LABEL_LINE.match(s) and len(s.split(None, 15)) > 14:
+        elif self.segment and words > 14 and not _LABEL_LINE.match(s):
             self.segment = None
         return False
 
     def after(self, sentence: str) -> None:
         """Read the tail of a sentence whose figures are done (a glued heading applies next)."""
         tail = sentence.rstrip()
-        if not tail.removesuffix(":").rstrip().endswith(("(ISG)", "(CSG)")):
+        if not tail.endswith((")", ":")) or not tail.removesuffix(":").rstrip().endswith(("(ISG)", "(CSG)")):
             return  # the glued heading ends with its abbreviation (a cheap test before the regex)
         m = _SEGMENT_TAIL.search(tail)
         if m:
@@ -126,6 +140,8 @@ class Sections:
 def _is_quote(s: str) -> bool:
     if s and s[0] in "\"“‘":
         return True
+    if "said" not in s and "says" not in s:
+        return False  # most sentences: no need to cut out the first line
     line_end = s.find("\n")
     line = s if line_end < 0 else s[:line_end]
     return ("said" in line or "says" in line) and _SAID.search(line) is not None

@@ -19,15 +19,14 @@ from bot.extract import tables
 from bot.extract.context import DocContext, Sections, reporting_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import Resolved, find_periods
+from bot.extract.periods import Resolved, find_periods, iter_periods
 from bot.extract.sentences import split
 from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
 
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
-    head = find_periods(text, calendar, head_windows(text))
-    default = reporting_period(text, head, published, calendar)
+    default = reporting_period(text, iter_periods(text, calendar, head_windows(text)), published, calendar)
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
     skip = [(t.start, t.end) for t in found_tables]
@@ -40,9 +39,10 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
     sections = Sections()
     out: list[tuple[Figure, Resolved | None]] = []
     for s, e in spans:
-        if _inside(s, skip) and _inside(e - 1, skip):
-            continue
-        is_heading = sections.update(text[s:e])
+        if skip and _inside(s, skip) and _inside(e - 1, skip):
+            continue  # a sentence of a table (most texts have none: no search then)
+        sentence = text[s:e]
+        is_heading = sections.update(sentence)
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         if not is_heading and i < j:
             ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
@@ -50,7 +50,7 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
             out.extend(
                 sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
             )
-        sections.after(text[s:e])
+        sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
@@ -142,18 +142,28 @@ def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
     ws = [(max(0, q.first - 130), q.end + 90) for q in quantities]
     for s, e in spans:
         i = bisect_left(starts, s)
-        if i < len(starts) and starts[i] < e:
+        # A sentence's opening matters when it has a number, and is not already inside the
+        # window of its first number (which reaches 130 characters back).
+        if i < len(starts) and starts[i] < e and quantities[i].first - 130 > s:
             ws.append((s, min(e, s + 70)))
     return _merge(ws)
 
 
 def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The windows joined where they overlap or touch, in order. (Most of a text's number
+    windows overlap the one before: the run being joined is kept in two locals.)"""
     out: list[tuple[int, int]] = []
-    for lo, hi in sorted(ws):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
+    lo = hi = None
+    for a, b in sorted(ws):
+        if hi is not None and a <= hi:
+            if b > hi:
+                hi = b
+            continue
+        if hi is not None:
             out.append((lo, hi))
+        lo, hi = a, b
+    if hi is not None:
+        out.append((lo, hi))
     return out
 
 

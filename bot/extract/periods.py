@@ -14,6 +14,7 @@ explicit year the period is unknown. A calendar year is not a fiscal year.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -98,10 +99,16 @@ LOWER_PERIOD_RE = re.compile(
 # LOWER_PERIOD_RE.finditer: every match starts at such a word start, and is tried there with
 # every alternative that could match.
 # (Alternatives grouped by first letter: `re` tries each alternative of a group in turn.)
+# A word that opens a phrase only with the words after it looks ahead for them, in the
+# blanked copy ("quarter" only in "quarter ended", "year" only in "year ended" or "year to
+# date", "the" only before "quarter", "current", "fiscal"…): "year over year", "the company"
+# and "margin" are the most frequent word starts, and each try costs as much as a match.
+# The lookaheads never consume, so no word start is hidden from the scan.
 _STARTS = re.compile(
-    rb" (?:q(?:[1-4]|ua)|1[qsh9]|2[qnh0]|3[qr]|4[qt]|f(?:i[sr]|y|ou|ul|eb)|s(?:ec|ix|ep)|"
-    rb"t(?:hi[rs]|hr|he(?= +[qclmjuf])|we|ra|tm)|y(?:ea|td)|h(?:al|[12])|n(?:in|ex|ov)|l(?:as|tm)|"
-    rb"p(?:as|ri|re)|c(?:ur|al|y)|in(?=[ -]q)|j(?:an|u[nl])|ma[ry]|a(?:pr|ug)|oct|dec)"
+    rb" (?:q(?:[1-4]|u(?=arter +end))|1[qsh9]|2[qnh0]|3[qr]|4[qt]|f(?:i[sr]|y|ou|ul|eb)|s(?:ec|ix|ep)|"
+    rb"t(?:hi[rs]|hr(?=ee)|he(?= +(?:qu|cur|comi|lat|mos|jus|upc|fol|fis))|we|ra|tm)|"
+    rb"y(?:e(?=ar(?: +end|[ -]+to[ -]))|td)|h(?:al(?=f[ -]+year)|[12])|n(?:in|ex|ov)|l(?:as|tm)|"
+    rb"p(?:as|rio|rev)|c(?:ur|al|y)|in(?=[ -]qu)|j(?:an|u[nl])|ma(?=rch|y)|a(?:pr|ug)|oct|dec(?=ember))"
 )
 # Word characters and "-" stay (the phrase's own letters, and what its start must not follow);
 # every other byte becomes a blank. (Non-ASCII characters arrive as "?": a blank, so a letter
@@ -179,11 +186,21 @@ def find_periods(
     text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
 ) -> list[PeriodMention]:
     """Period phrases in `text`, or only in the given sorted, disjoint (start, end) windows."""
-    out = []
+    return list(iter_periods(text, calendar, windows))
+
+
+def iter_periods(
+    text: str, calendar: FiscalCalendar, windows: list[tuple[int, int]] | None = None
+) -> Iterator[PeriodMention]:
+    """`find_periods`, one phrase at a time: a reader that stops at the first it wants
+    (the reporting period in a text's head) does not pay for the windows after it."""
     for lo, hi in windows if windows is not None else [(0, len(text))]:
         # Each window is lowercased on its own, with the one character before it that the
         # patterns look behind at (a whole long text lowercased would cost a 12-byte-per-
-        # character buffer). Offsets agree when every character lowercased to one.
+        # character buffer). Offsets agree when every character lowercased to one. A window
+        # may run past the end of the text (a number's window near it): cut it there, or
+        # its lowercased copy is shorter than the window and takes the slow path below.
+        hi = min(hi, len(text))
         at = max(0, lo - 1)
         low = text[at:hi].lower()
         if len(low) == hi - at:
@@ -194,8 +211,7 @@ def find_periods(
         for m in found:
             pm = _mention(m, calendar, at)
             if pm is not None:
-                out.append(pm)
-    return out
+                yield pm
 
 
 def _mention(m: re.Match, cal: FiscalCalendar, offset: int = 0) -> PeriodMention | None:
