@@ -153,7 +153,8 @@ def _vocabulary(node: dict, out: set[str]) -> set[str]:
 
 # Every word of every phrase: any other word ends a phrase.
 VOCABULARY = frozenset(_vocabulary(TRIE, set()))
-_IN_VOCABULARY = (VOCABULARY | {"&"}).__contains__
+_IN_VOCABULARY = VOCABULARY.__contains__
+assert "and" in VOCABULARY  # "&" is read as "and"
 
 
 def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase]]:
@@ -164,46 +165,42 @@ def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase
     """
     # This runs for every word near a number, and most words are in no phrase: the window
     # is cut into words and gaps by one re.split, the words are lowercased and looked up in
-    # bulk (C loops, no Python step per word), and only the words of the vocabulary are
-    # placed, from the summed lengths of the parts before them.
+    # bulk (C loops, no Python step per word), and the trie is walked over the indices of
+    # the words of the vocabulary only. Two of them are joined when they are neighbours in
+    # the split and the gap between them (already a part of it) is short and all joiners;
+    # offsets are summed only for the phrases found.
     parts = _WORD_SPLIT.split(text[start:end])
-    tokens = parts[1::2]
-    lows = "\0".join(tokens).lower().split("\0")
-    hits = list(compress(range(len(tokens)), map(_IN_VOCABULARY, lows)))
-    if not hits:
-        return []
-    offsets = list(accumulate(map(len, parts), initial=start))
-    words: list[tuple[str, int, int, bool]] = []
-    prev_end = -10
-    for k in hits:
-        pos = offsets[2 * k + 1]
-        e = offsets[2 * k + 2]
-        joined = pos - prev_end <= 3 and not text[prev_end:pos].strip(_JOINERS)
-        words.append(("and" if lows[k] == "&" else lows[k], pos, e, joined))
-        prev_end = e
-    out = []
-    i, n = 0, len(words)
+    lows = "\0".join(parts[1::2]).lower().replace("&", "and").split("\0")
+    hits = list(compress(range(len(lows)), map(_IN_VOCABULARY, lows)))
+    out: list[tuple[int, int, Phrase]] = []
+    pos, at = start, 0  # pos: offset in text of parts[at]
+    i, n = 0, len(hits)
     while i < n:
-        node = TRIE.get(words[i][0])
-        if node is None:
-            i += 1
-            continue
+        node = TRIE.get(lows[hits[i]])
         best = None
         j = i
         while node is not None:
             if _END in node:
                 best = (j, node[_END])
             j += 1
-            if j >= n or not words[j][3]:
+            if j >= n or hits[j] != hits[j - 1] + 1 or not _joins(parts[2 * hits[j]]):
                 break
-            node = node.get(words[j][0])
+            node = node.get(lows[hits[j]])
         if best is None:
             i += 1
             continue
         k, phrase = best
-        ps, pe = words[i][1], words[k][2]
+        first, last = 2 * hits[i] + 1, 2 * hits[k] + 1  # indices in parts of the phrase's words
+        pos += sum(map(len, parts[at:first]))
+        ps = pos
+        pe = ps + sum(map(len, parts[first : last + 1]))
+        pos, at = ps, first
         if pe < len(text) and text[pe] == ")" and "(" in text[ps:pe]:
             pe += 1  # "earnings per share (EPS)" ends after its bracket
         out.append((ps, pe, phrase))
         i = k + 1
     return out
+
+
+def _joins(gap: str) -> bool:
+    return len(gap) <= 3 and not gap.strip(_JOINERS)
