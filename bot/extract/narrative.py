@@ -107,12 +107,13 @@ def sentence_figures(
     has_ai = _has_ai(text, s, e)
     opening = opening_period(text, s, periods)
     clauses = Clauses(text, s, e)
-    # Before the first name of another company, no number can be about one.
-    other_at = vocab.first_other_company(text, s, e)
+    # Before the first name of another company, no number can be about one (found when a
+    # number first gets that far).
+    other_at: int | None = None
     cites = may_cite_estimates(text[s:e])
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
-    taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
+    taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None} if periods else set()
     used_by_results: set[int] = set()
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
@@ -132,6 +133,8 @@ def sentence_figures(
             continue
         if not_a_figure(text, s, q, clauses, cites):
             continue
+        if other_at is None:
+            other_at = vocab.first_other_company(text, s, e)
         if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
@@ -278,10 +281,17 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
 
 
 def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
-    nxt = next((p for p in phrases if p.start >= q.end), None)
-    if nxt is None or not _usable(nxt, has_ai) or nxt.phrase.pre_only:
+    for nxt in phrases:
+        if nxt.start >= q.end:
+            break
+    else:
         return None
-    gap = _mask_periods(text[q.end : nxt.start])
+    if not _usable(nxt, has_ai) or nxt.phrase.pre_only:
+        return None
+    gap = text[q.end : nxt.start]
+    if _NOT_IN_GAP.search(gap):
+        return None
+    gap = _mask_periods(gap)
     if len(gap) > 40 or not _POST_GAP.fullmatch(gap):
         return None
     return nxt
@@ -295,6 +305,9 @@ _PERIODISH = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+# Characters that neither _POST_GAP nor a period word masked to "@P" can hold: a gap with
+# one of them (a comma, another number's "$") binds nothing, and need not be masked.
+_NOT_IN_GAP = re.compile(r"[^\w\s'’@-]")
 
 
 def _mask_periods(gap: str) -> str:
@@ -315,7 +328,7 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
     if prev is None or not _usable(prev, has_ai) or prev.used:
         return None
     gap = text[prev.end : q.first]
-    if len(gap.split()) > _MAX_PRE_WORDS or len(gap) > 80 or _PRE_BREAK.search(gap):
+    if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS or _PRE_BREAK.search(gap):
         return None
     if any(b.q.end > prev.end for b in bound):
         return None  # another number sits between the phrase and this one
