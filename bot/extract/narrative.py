@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from bot.extract import vocab
 from bot.extract.comparisons import (
@@ -100,7 +101,7 @@ def sentence_figures(
     (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
-    if not any(p.phrase.metric or p.phrase.margin_of for p in phrases):
+    if not _names_a_metric(phrases):
         # Every figure (and every comparison, which restates a figure's metric) is bound to
         # a metric phrase: without one near its numbers, a sentence states none.
         return []
@@ -174,6 +175,13 @@ def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phr
             if not out or ps >= out[-1].end:
                 out.append(_Phrase(ps, pe, phrase))
     return out
+
+
+def _names_a_metric(phrases: list[_Phrase]) -> bool:
+    for p in phrases:
+        if p.phrase.metric or p.phrase.margin_of:
+            return True
+    return False
 
 
 def _near(quantities: list[Quantity], s: int, e: int) -> list[tuple[int, int]]:
@@ -327,11 +335,11 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
             prev = p
     if prev is None or not _usable(prev, has_ai) or prev.used:
         return None
+    if bound and bound[-1].q.end > prev.end:  # (bound in text order: the last is the nearest)
+        return None  # another number sits between the phrase and this one
     gap = text[prev.end : q.first]
     if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS or _PRE_BREAK.search(gap):
         return None
-    if any(b.q.end > prev.end for b in bound):
-        return None  # another number sits between the phrase and this one
     return prev
 
 
@@ -494,16 +502,21 @@ def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
 
 
 def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
+    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit)
+
+
+@cache  # a pure function of five flags, asked for every figure
+def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool) -> float:
     c = 0.9
-    if p.phrase.weak:
+    if weak:
         c -= 0.15
-    if q.approx:
+    if approx:
         c -= 0.05
-    if q.kind == "num":
+    if bare:
         c -= 0.1
-    if res.period is None:
+    if not placed:
         c -= 0.1
-    elif not res.explicit:
+    elif not explicit:
         c -= 0.05
     return round(max(0.05, min(1.0, c)), 2)
 
