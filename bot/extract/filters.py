@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.extract import vocab
-from bot.extract.cues import EndCue, may_contain
+from bot.extract.cues import EndCue, may_contain, tail
 from bot.extract.numbers import Quantity
 from bot.extract.sentences import Clauses
 
@@ -22,12 +22,17 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
     """`cites`: False when the sentence holds no estimate word (`may_cite_estimates`), which
     spares the estimate test for each of its numbers."""
     # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
-    # its words (and an end-word test in front: see cues.py).
+    # its words, and an end-word test in front (see cues.py). Their windows all end at the
+    # number: one tail serves the four tests, and a window is cut only for a cue that passes.
     before = text[max(sent_start, q.first - 60) : q.first]
     after = text[q.end : q.end + 60]
-    if vocab.CHANGE_BEFORE_RE.search(before[-32:]) and not vocab.LEVEL_BEFORE_RE.search(before[-12:]):
+    end = tail(before)
+    if (vocab.CHANGE_BEFORE_RE.may_end(end) and vocab.CHANGE_BEFORE_RE.regex.search(before[-32:])
+            and not (vocab.LEVEL_BEFORE_RE.may_end(end) and vocab.LEVEL_BEFORE_RE.regex.search(before[-12:]))):
         return True
-    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
+    if vocab.NOT_FIGURE_BEFORE_RE.may_end(end) and vocab.NOT_FIGURE_BEFORE_RE.regex.search(before[-50:]):
+        return True
+    if _market_after(after):
         return True
     if _after_cue(after, q):
         return True
@@ -37,7 +42,7 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
         clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
         if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
             return True
-    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
+    return bool(_VS_END.may_end(end) and _VS_END.regex.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
 # How every cue read right after a number can begin (after blanks and commas): a number

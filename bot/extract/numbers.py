@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from bot.extract.cues import EndCue
+from bot.extract.cues import EndCue, tail
 
 # An amount starts at its currency ("$", "US$", "USD") or at its first digit, with no letter,
 # digit, dot or comma right before it. The pattern opens with the character class of those
@@ -156,16 +156,34 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     out = []
     for q in _plus_minus(text, _merge_ranges(text, raw)):
         if q.kind != "bare":
-            out.append(_signed(text, _hedged(text, q)))
+            out.append(_hedged_and_signed(text, q))
     return out
 
 
 _NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", ends=("negative", "minus", "-", "−"))
 
 
-def _signed(text: str, q: Quantity) -> Quantity:
-    """"negative $0.5 billion", "-$0.5 billion": a value below zero."""
-    if q.low is not None or not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
+def _hedged_and_signed(text: str, q: Quantity) -> Quantity:
+    """q with the hedge around it and its sign ("about $5 billion", "-$0.5 billion").
+
+    Both cues end at the number (unless a hedge comes first): one tail serves their word
+    tests (see cues.py), and most numbers have neither.
+    """
+    before = text[max(0, q.start - 30) : q.start]
+    end = tail(before)
+    h = _HEDGE_BEFORE.regex.search(before) if _HEDGE_BEFORE.may_end(end) else None
+    after = _HEDGE_AFTER.match(text, q.end, q.end + 10) if q.end < len(text) else None
+    if h is not None or after is not None:
+        q = replace(
+            q,
+            approx=True,
+            hedge_start=(q.start - len(before) + h.start()) if h else None,
+            end=after.end() if after else q.end,
+        )
+    if q.low is not None or (h is None and not _NEGATIVE.may_end(end)):
+        return q
+    # "negative $0.5 billion", "-$0.5 billion": a value below zero.
+    if not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
         return q
     return replace(q, value=-q.value)
 
@@ -268,17 +286,3 @@ def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
 
 def _scaled(v: float, scale: float) -> float:
     return float(round(v * scale)) if scale >= 1e3 else round(v * scale, 6)
-
-
-def _hedged(text: str, q: Quantity) -> Quantity:
-    before = text[max(0, q.start - 30) : q.start]
-    h = _HEDGE_BEFORE.search(before)
-    after = _HEDGE_AFTER.match(text, q.end, q.end + 10) if q.end < len(text) else None
-    if h is None and after is None:
-        return q
-    return replace(
-        q,
-        approx=True,
-        hedge_start=(q.start - len(before) + h.start()) if h else None,
-        end=after.end() if after else q.end,
-    )
