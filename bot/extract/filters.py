@@ -119,8 +119,27 @@ def may_cite_estimates(text: str) -> bool:
     return may_contain(text.lower(), _ESTIMATE_HINTS)
 
 
+_HINTS_BUT_RATING = tuple(h for h in _ESTIMATE_HINTS if h != "rating")
+
+
 def _may_cite_estimates(clause: str) -> bool:
-    return may_contain(clause.lower(), _ESTIMATE_HINTS)
+    """`may_cite_estimates` in front of ESTIMATE_RE, without the hint most clauses give it:
+    the "rating" of "operating" (ESTIMATE_RE only knows "buy/sell/hold rating").
+
+    The same answer wherever ESTIMATE_RE matches, so the pair decides as before (and so for
+    the wider window before the clause, which holds the clause). In ASCII text a match holds
+    one of the hints, lowercased; the one exception is "price target" split by other blanks
+    than one space, which the hint misses but which a clause with "operating" let through:
+    it still does, by its "target". Outside ASCII, `re` matches a few letters
+    case-insensitively that `str.lower` keeps apart (ſ and s): the plain test.
+    """
+    low = clause.lower()
+    if not clause.isascii():
+        return may_contain(low, _ESTIMATE_HINTS)
+    if may_contain(low, _HINTS_BUT_RATING):
+        return True
+    # Each "operating" holds one "rating" (and two never overlap): any other is a word of its own.
+    return low.count("rating") > low.count("operating") or ("operating" in low and "target" in low)
 
 
 _VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$",
