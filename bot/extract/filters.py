@@ -114,9 +114,9 @@ _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg
                    "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
 
 
-def may_cite_estimates(text: str) -> bool:
-    """Whether `text` holds a word that may name someone else's estimate."""
-    return may_contain(text.lower(), _ESTIMATE_HINTS)
+def may_cite_estimates(text: str, low: str | None = None) -> bool:
+    """Whether `text` holds a word that may name someone else's estimate (`low`: text.lower())."""
+    return may_contain(text.lower() if low is None else low, _ESTIMATE_HINTS)
 
 
 _HINTS_BUT_RATING = tuple(h for h in _ESTIMATE_HINTS if h != "rating")
