@@ -229,13 +229,22 @@ def _names_a_metric(phrases: list[_Phrase]) -> bool:
 
 
 def _near(quantities: list[Quantity], s: int, e: int) -> list[tuple[int, int]]:
+    """The stretches of text[s:e] within 120 characters before or 110 after a number, merged.
+
+    The numbers are in text order and each ends after the one before, so a window's end
+    only grows; windows are merged before they are clipped to the sentence, which merges
+    the same ones (every number is inside it)."""
     ws: list[tuple[int, int]] = []
+    lo = hi = None
     for q in quantities:
-        lo, hi = max(s, q.first - 120), min(e, q.end + 110)
-        if ws and lo <= ws[-1][1]:
-            ws[-1] = (ws[-1][0], max(ws[-1][1], hi))
-        else:
-            ws.append((lo, hi))
+        if hi is not None and q.first - 120 <= hi:
+            hi = q.end + 110
+            continue
+        if hi is not None:
+            ws.append((max(s, lo), min(e, hi)))
+        lo, hi = q.first - 120, q.end + 110
+    if hi is not None:
+        ws.append((max(s, lo), min(e, hi)))
     return ws
 
 
