@@ -22,6 +22,7 @@ from bot.figures import Figure
 from bot.fiscal import Period
 
 UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
+_UNREAD = object()  # `comparison`'s cue not read by the caller
 _FROM_END = re.compile(r"\bfrom\s*$", re.IGNORECASE)
 
 
@@ -59,7 +60,7 @@ def _prior(text, q, periods, ctx) -> Prior | None:
     return Prior(None, r.period, pm.end) if r.period is not None else None
 
 
-def comparison(text, sent_start, q, bound, periods, ctx, appositive):
+def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue=_UNREAD):
     """A prior-period value.
 
     Returns None (not a comparison), False (a comparison we cannot place: dropped), a
@@ -67,9 +68,13 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive):
     $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
     the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
     `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
+    `cue`: `compare_cue(text, sent_start, q)` when the caller has it already.
     """
-    before = text[max(sent_start, q.first - 30) : q.first]
-    if not appositive and not vocab.COMPARE_BEFORE_RE.search(before):
+    lo = max(sent_start, q.first - 30)
+    before = text[lo : q.first]
+    if cue is _UNREAD:
+        cue = compare_cue(text, sent_start, q)
+    if not appositive and cue is None and not _cue_at_cut(text, lo, before):
         return None
     prior = _prior(text, q, periods, ctx)
     if prior is None:
@@ -86,7 +91,7 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive):
             return False
         # The figure it is compared with waits for the document's period; so does this one.
         pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
-    start = q.first if appositive else before_cue_start(text, sent_start, q)
+    start = q.first if appositive else cue.start() if cue else q.first
     return Figure(
         metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
         period=period.label if period else None,
@@ -95,9 +100,35 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive):
     ), pending
 
 
+def compare_cue(text: str, sent_start: int, q: Quantity) -> re.Match | None:
+    """COMPARE_BEFORE_RE in the 30 characters before the number ("from", "versus" …)."""
+    return vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first)
+
+
+# Every alternative of COMPARE_BEFORE_RE holds one of these words: in ASCII text without
+# one, no number of a sentence has a compare cue. (Outside ASCII, `re` folds a few letters
+# that `str.lower` keeps apart, ſ to s: there the cue is read.)
+COMPARE_WORDS = ("from", "compared", "versus", "vs", "against", "over")
+
+
+def _cue_at_cut(text: str, lo: int, before: str) -> bool:
+    """Whether COMPARE_BEFORE_RE matches `before` (= text[lo:…]) read alone where it does not
+    match in place: only a match at its first character, whose \\b sees a letter of the
+    text before the cut in place ("turnover" cut to "over") but none in the slice."""
+    if lo == 0 or not (text[lo - 1].isalnum() or text[lo - 1] == "_"):
+        return False
+    m = vocab.COMPARE_BEFORE_RE.search(before)
+    return m is not None and m.start() == 0
+
+
 def compared_period(text, sent_start, q, periods) -> PeriodMention | None:
     if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
         return None
+    return period_after_compared(text, q, periods)
+
+
+def period_after_compared(text, q, periods) -> PeriodMention | None:
+    """The period phrase right after a compared number (`compared_period` once its cue is found)."""
     at = q.end
     unit = _PER_SHARE.match(text, at, at + 25)
     return attached_after(text, unit.end() if unit else at, periods)
@@ -129,10 +160,4 @@ def as_comparative(found, prior: Prior, text):
                   evidence=text[start:end], span=(start, end),
                   confidence=round(max(0.05, fig.confidence - 0.1), 2))
     return fig, pending
-
-
-def before_cue_start(text: str, sent_start: int, q: Quantity) -> int:
-    m = vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first)
-    return m.start() if m else q.first
-
 

@@ -30,10 +30,23 @@ class EndCue:
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match | None:
         # Lowercasing only the last few characters is enough: every end word is short.
-        tail = text[pos:endpos].rstrip()[-16:].lower()
-        if not tail.endswith(self.ends):
+        # (The same expression as `tail`, written out: this runs for every number.)
+        if not text[pos:endpos].rstrip()[-16:].lower().endswith(self.ends):
             return None
         return self.regex.search(text, pos, endpos)
+
+    def may_end(self, window_tail: str) -> bool:
+        """The word test alone, on `tail(window)`: False when the regex cannot match the window.
+
+        One tail serves every cue whose window ends at the same place, even a shorter window:
+        the tail of a longer one ends with the same characters, so the test never says False
+        where the window's own tail would say True (the regex still decides)."""
+        return window_tail.endswith(self.ends)
+
+
+def tail(window: str) -> str:
+    """What `EndCue` tests of a window: its last 16 characters but trailing blanks, lowercased."""
+    return window.rstrip()[-16:].lower()
 
 
 class StemCue:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.extract import vocab
-from bot.extract.cues import EndCue, may_contain
+from bot.extract.cues import EndCue, may_contain, tail
 from bot.extract.numbers import Quantity
 from bot.extract.sentences import Clauses
 
@@ -22,12 +22,17 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
     """`cites`: False when the sentence holds no estimate word (`may_cite_estimates`), which
     spares the estimate test for each of its numbers."""
     # "$"-anchored searches scan their whole window, so each gets the shortest that can hold
-    # its words (and an end-word test in front: see cues.py).
+    # its words, and an end-word test in front (see cues.py). Their windows all end at the
+    # number: one tail serves the four tests, and a window is cut only for a cue that passes.
     before = text[max(sent_start, q.first - 60) : q.first]
     after = text[q.end : q.end + 60]
-    if vocab.CHANGE_BEFORE_RE.search(before[-32:]) and not vocab.LEVEL_BEFORE_RE.search(before[-12:]):
+    end = tail(before)
+    if (vocab.CHANGE_BEFORE_RE.may_end(end) and vocab.CHANGE_BEFORE_RE.regex.search(before[-32:])
+            and not (vocab.LEVEL_BEFORE_RE.may_end(end) and vocab.LEVEL_BEFORE_RE.regex.search(before[-12:]))):
         return True
-    if vocab.NOT_FIGURE_BEFORE_RE.search(before[-50:]) or _market_after(after):
+    if vocab.NOT_FIGURE_BEFORE_RE.may_end(end) and vocab.NOT_FIGURE_BEFORE_RE.regex.search(before[-50:]):
+        return True
+    if _market_after(after):
         return True
     if _after_cue(after, q):
         return True
@@ -37,7 +42,7 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
         clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
         if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
             return True
-    return bool(_VS_END.search(before[-20:]) and _EXPECTED_AFTER.match(after))
+    return bool(_VS_END.may_end(end) and _VS_END.regex.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
 # How every cue read right after a number can begin (after blanks and commas): a number
@@ -109,13 +114,32 @@ _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg
                    "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
 
 
-def may_cite_estimates(text: str) -> bool:
-    """Whether `text` holds a word that may name someone else's estimate."""
-    return may_contain(text.lower(), _ESTIMATE_HINTS)
+def may_cite_estimates(text: str, low: str | None = None) -> bool:
+    """Whether `text` holds a word that may name someone else's estimate (`low`: text.lower())."""
+    return may_contain(text.lower() if low is None else low, _ESTIMATE_HINTS)
+
+
+_HINTS_BUT_RATING = tuple(h for h in _ESTIMATE_HINTS if h != "rating")
 
 
 def _may_cite_estimates(clause: str) -> bool:
-    return may_contain(clause.lower(), _ESTIMATE_HINTS)
+    """`may_cite_estimates` in front of ESTIMATE_RE, without the hint most clauses give it:
+    the "rating" of "operating" (ESTIMATE_RE only knows "buy/sell/hold rating").
+
+    The same answer wherever ESTIMATE_RE matches, so the pair decides as before (and so for
+    the wider window before the clause, which holds the clause). In ASCII text a match holds
+    one of the hints, lowercased; the one exception is "price target" split by other blanks
+    than one space, which the hint misses but which a clause with "operating" let through:
+    it still does, by its "target". Outside ASCII, `re` matches a few letters
+    case-insensitively that `str.lower` keeps apart (ſ and s): the plain test.
+    """
+    low = clause.lower()
+    if not clause.isascii():
+        return may_contain(low, _ESTIMATE_HINTS)
+    if may_contain(low, _HINTS_BUT_RATING):
+        return True
+    # Each "operating" holds one "rating" (and two never overlap): any other is a word of its own.
+    return low.count("rating") > low.count("operating") or ("operating" in low and "target" in low)
 
 
 _VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$",

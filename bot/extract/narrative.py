@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from bot.extract import vocab
 from bot.extract.comparisons import (
@@ -25,8 +26,10 @@ from bot.extract.comparisons import (
     UNIT_OF_KIND,
     Prior,
     as_comparative,
-    compared_period,
+    COMPARE_WORDS,
+    compare_cue,
     comparison,
+    period_after_compared,
 )
 from bot.extract.context import DocContext
 from bot.extract.cues import EndCue, StemCue, may_contain
@@ -76,6 +79,36 @@ class _Phrase:
 
 
 @dataclass(slots=True)
+class _Stems:
+    """Where the first guidance and segment stems of a sentence end, found once in its
+    lowercased text (each figure asks whether one sits before its number), and whether it
+    holds an accounting word. Offsets are from the sentence start, None outside ASCII, where
+    lowercasing may change lengths: there each figure lowercases its own window."""
+
+    guidance_end: int | None
+    segment_end: int | None
+    accounting: bool
+
+    @classmethod
+    def of(cls, sentence: str, low: str) -> _Stems:
+        accounting = "gaap" in low or "adjusted" in low
+        if not sentence.isascii():
+            return cls(None, None, accounting)
+        return cls(_first_end(low, vocab.GUIDANCE_RE.stems), _first_end(low, _SEGMENT_STEMS), accounting)
+
+
+def _first_end(low: str, stems: tuple[str, ...]) -> int:
+    """Where the earliest-ending occurrence of a stem ends (past the end if none): a prefix
+    of `low` holds a stem exactly when it is at least that long."""
+    end = len(low) + 1
+    for st in stems:
+        i = low.find(st)
+        if 0 <= i and i + len(st) < end:
+            end = i + len(st)
+    return end
+
+
+@dataclass(slots=True)
 class _Bound:
     q: Quantity
     metric: str
@@ -100,19 +133,33 @@ def sentence_figures(
     (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
-    if not any(p.phrase.metric or p.phrase.margin_of for p in phrases):
+    if not _names_a_metric(phrases):
         # Every figure (and every comparison, which restates a figure's metric) is bound to
         # a metric phrase: without one near its numbers, a sentence states none.
         return []
     has_ai = _has_ai(text, s, e)
     opening = opening_period(text, s, periods)
     clauses = Clauses(text, s, e)
-    # Before the first name of another company, no number can be about one.
-    other_at = vocab.first_other_company(text, s, e)
-    cites = may_cite_estimates(text[s:e])
+    # Before the first name of another company, no number can be about one (found when a
+    # number first gets that far).
+    other_at: int | None = None
+    sentence = text[s:e]
+    low = sentence.lower()
+    cites = may_cite_estimates(sentence, low)
+    stems = _Stems.of(sentence, low)
+    # Each number's compare cue ("from", "versus" …), read once: the filters, the
+    # comparison and the taken periods below all ask for it.
+    if not sentence.isascii() or may_contain(low, COMPARE_WORDS):
+        cues = [compare_cue(text, s, q) for q in quantities]
+    else:
+        cues = [None] * len(quantities)
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
-    taken = {pm.start for q in quantities if (pm := compared_period(text, s, q, periods)) is not None}
+    taken = set()
+    if periods:
+        for q, cue in zip(quantities, cues):
+            if cue is not None and (pm := period_after_compared(text, q, periods)) is not None:
+                taken.add(pm.start)
     used_by_results: set[int] = set()
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
@@ -127,11 +174,12 @@ def sentence_figures(
         # A number that binds to no phrase, is no comparison and no range changes nothing
         # whatever the filters say: skip them (most numbers of a flattened table).
         link = _find_binding(text, s, q, phrases, bound, has_ai)
-        if (link is None and q.low is None and last_compared is None
-                and not vocab.COMPARE_BEFORE_RE.search(text, max(s, q.first - 30), q.first)):
+        if link is None and q.low is None and last_compared is None and cues[i] is None:
             continue
         if not_a_figure(text, s, q, clauses, cites):
             continue
+        if other_at is None:
+            other_at = vocab.first_other_company(text, s, e)
         if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
@@ -139,7 +187,7 @@ def sentence_figures(
         if mid is not None:
             skip_next = True
         appositive = last_compared is not None and bool(OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
-        comp = comparison(text, s, q, bound, periods, ctx, appositive)
+        comp = comparison(text, s, q, bound, periods, ctx, appositive, cues[i])
         if comp is not None and not isinstance(comp, Prior):
             last_compared = q.end
             if comp is not False:
@@ -150,7 +198,7 @@ def sentence_figures(
         if b is None:
             continue
         found = _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound,
-                        (taken, used_by_results), clauses)
+                        (taken, used_by_results), clauses, stems)
         if found is not None and isinstance(comp, Prior):
             found = as_comparative(found, comp, text)
         if found is not None:
@@ -173,14 +221,30 @@ def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phr
     return out
 
 
+def _names_a_metric(phrases: list[_Phrase]) -> bool:
+    for p in phrases:
+        if p.phrase.metric or p.phrase.margin_of:
+            return True
+    return False
+
+
 def _near(quantities: list[Quantity], s: int, e: int) -> list[tuple[int, int]]:
+    """The stretches of text[s:e] within 120 characters before or 110 after a number, merged.
+
+    The numbers are in text order and each ends after the one before, so a window's end
+    only grows; windows are merged before they are clipped to the sentence, which merges
+    the same ones (every number is inside it)."""
     ws: list[tuple[int, int]] = []
+    lo = hi = None
     for q in quantities:
-        lo, hi = max(s, q.first - 120), min(e, q.end + 110)
-        if ws and lo <= ws[-1][1]:
-            ws[-1] = (ws[-1][0], max(ws[-1][1], hi))
-        else:
-            ws.append((lo, hi))
+        if hi is not None and q.first - 120 <= hi:
+            hi = q.end + 110
+            continue
+        if hi is not None:
+            ws.append((max(s, lo), min(e, hi)))
+        lo, hi = q.first - 120, q.end + 110
+    if hi is not None:
+        ws.append((max(s, lo), min(e, hi)))
     return ws
 
 
@@ -278,10 +342,17 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
 
 
 def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
-    nxt = next((p for p in phrases if p.start >= q.end), None)
-    if nxt is None or not _usable(nxt, has_ai) or nxt.phrase.pre_only:
+    for nxt in phrases:
+        if nxt.start >= q.end:
+            break
+    else:
         return None
-    gap = _mask_periods(text[q.end : nxt.start])
+    if not _usable(nxt, has_ai) or nxt.phrase.pre_only:
+        return None
+    gap = text[q.end : nxt.start]
+    if _NOT_IN_GAP.search(gap):
+        return None
+    gap = _mask_periods(gap)
     if len(gap) > 40 or not _POST_GAP.fullmatch(gap):
         return None
     return nxt
@@ -295,6 +366,9 @@ _PERIODISH = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+# Characters that neither _POST_GAP nor a period word masked to "@P" can hold: a gap with
+# one of them (a comma, another number's "$") binds nothing, and need not be masked.
+_NOT_IN_GAP = re.compile(r"[^\w\s'’@-]")
 
 
 def _mask_periods(gap: str) -> str:
@@ -314,11 +388,11 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
             prev = p
     if prev is None or not _usable(prev, has_ai) or prev.used:
         return None
-    gap = text[prev.end : q.first]
-    if len(gap.split()) > _MAX_PRE_WORDS or len(gap) > 80 or _PRE_BREAK.search(gap):
-        return None
-    if any(b.q.end > prev.end for b in bound):
+    if bound and bound[-1].q.end > prev.end:  # (bound in text order: the last is the nearest)
         return None  # another number sits between the phrase and this one
+    gap = text[prev.end : q.first]
+    if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS or _PRE_BREAK.search(gap):
+        return None
     return prev
 
 
@@ -338,7 +412,7 @@ def _coordinated(text, q, bound) -> _Bound | None:
 # --- 4. qualifying -------------------------------------------------------------------------------
 
 def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guidance_section, bound, used,
-            clauses):
+            clauses, stems):
     bound.append(b)
     if not b.metric:
         return None
@@ -348,8 +422,8 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         metric, guidance = b.metric, b.guidance
         res = place(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
-        metric = _segmented(text, s, q, p, b.metric, segment, clauses)
-        guidance = guidance_section or _is_guidance(text, s, q, p, clauses)
+        metric = _segmented(text, s, q, p, b.metric, segment, clauses, stems)
+        guidance = guidance_section or _is_guidance(text, s, q, p, clauses, stems)
         res = place(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
     if res.blocked:
@@ -357,7 +431,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     b.period = res.period
     b.resolved = res
     b.metric = metric
-    acc = _accounting(text, s, p, q)
+    acc = _accounting(text, s, p, q, stems)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
     value = mid if mid is not None else q.value
     return Figure(
@@ -376,7 +450,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     ), res
 
 
-def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
+def _segmented(text, sent_start, q, p, metric, segment, clauses, stems) -> str:
     if not p.phrase.generic:
         return metric
     if _COMPANY_LEVEL.search(text, max(sent_start, p.start - 25), p.start):
@@ -391,7 +465,8 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
         hi = max(p.start, q.first)
         # Every segment name holds "isg", "csg" or "solutions" (lowercased): without one
         # before the number, the subject clause need not be found.
-        if may_contain(text[sent_start:hi].lower(), _SEGMENT_STEMS):
+        if (stems.segment_end <= hi - sent_start if stems.segment_end is not None
+                else may_contain(text[sent_start:hi].lower(), _SEGMENT_STEMS)):
             lo = clauses.start_of(min(p.start, q.first), subject=True)
             for m in vocab.SEGMENT_RE.finditer(text, lo, hi):
                 seg = "isg" if m["isg"] else "csg"
@@ -403,10 +478,11 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses) -> str:
 _SEGMENT_STEMS = ("isg", "csg", "solutions")
 
 
-def _is_guidance(text, sent_start, q, p, clauses) -> bool:
+def _is_guidance(text, sent_start, q, p, clauses, stems) -> bool:
     # The window below is text of the sentence before the number: without a guidance stem
     # there, its clause need not be found.
-    if not may_contain(text[sent_start : q.first].lower(), vocab.GUIDANCE_RE.stems):
+    if (stems.guidance_end > q.first - sent_start if stems.guidance_end is not None
+            else not may_contain(text[sent_start : q.first].lower(), vocab.GUIDANCE_RE.stems)):
         return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
     lo = clauses.start_of(q.first)
     if lo > sent_start and _AND_CLAUSE.search(text, max(sent_start, lo - 8), lo) and not _VERB.search(text, lo, q.first):
@@ -436,13 +512,15 @@ _GUIDANCE_AFTER = re.compile(
 )
 
 
-def _accounting(text, sent_start, p, q) -> str | None:
+def _accounting(text, sent_start, p, q, stems) -> str | None:
     if p.phrase.accounting:
         return p.phrase.accounting
     if _ACC_AFTER.match(text, q.end, q.end + 20):
         return "non_gaap"  # "Earnings per share: $2.59 adjusted", "7.7% on a non-GAAP basis"
     if _GAAP_AFTER.match(text, q.end, q.end + 25):
         return "gaap"
+    if not stems.accounting:
+        return None  # the window below is text of the sentence: it holds neither word either
     lo = min(p.start, q.first) if p.phrase.post_only else p.start
     lo = max(sent_start, lo - 25)
     cut_at = max(text.rfind("$", lo, min(p.start, q.first)), text.rfind("%", lo, min(p.start, q.first)))
@@ -481,16 +559,21 @@ def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
 
 
 def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
+    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit)
+
+
+@cache  # a pure function of five flags, asked for every figure
+def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool) -> float:
     c = 0.9
-    if p.phrase.weak:
+    if weak:
         c -= 0.15
-    if q.approx:
+    if approx:
         c -= 0.05
-    if q.kind == "num":
+    if bare:
         c -= 0.1
-    if res.period is None:
+    if not placed:
         c -= 0.1
-    elif not res.explicit:
+    elif not explicit:
         c -= 0.05
     return round(max(0.05, min(1.0, c)), 2)
 

@@ -15,18 +15,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from bot.extract.cues import EndCue
+from bot.extract.cues import EndCue, tail
 
 # An amount starts at its currency ("$", "US$", "USD") or at its first digit, with no letter,
 # digit, dot or comma right before it. The pattern opens with the character class of those
 # first characters, so `re` skips in C to the next "$", "U" or digit; a lookbehind on that
 # character then picks the form. (A leading lookbehind and an optional currency would make
 # it try every position: four times slower.) `start` of a match is where the amount starts.
+# The opening class names ASCII digits and lets any non-ASCII character through rather than
+# say `\d`: `re` tests a Unicode category with a table lookup per character of the text,
+# a range with two comparisons, and the skip is half the cost of the scan. It is a superset
+# (a non-ASCII digit still opens a number), and the lookbehind of each form re-checks that
+# first character, so what matches is unchanged.
 _NUM_REST = r"\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # a number after its first digit
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _QTY = re.compile(
     rf"""
-    [$Uu\d](?<![\w.,].)
+    [$Uu0-9\x80-\U0010ffff](?<![\w.,].)
     (?:
         (?<=[Uu])(?i:S\s?\$|SD\s?)\s?(?P<usnum>{_NUM})   # US$ 5, USD 5
       | (?<=\$)\s?(?P<dnum>{_NUM})                       # $5, $ 5
@@ -43,13 +48,6 @@ _QTY = re.compile(
     """,
     re.VERBOSE,
 )
-
-
-def _number(m: re.Match) -> str:
-    """The number of a match, without its currency."""
-    if m["rest"] is not None:
-        return m.string[m.start() : m.end("rest")]
-    return m["dnum"] or m["usnum"]
 
 
 _SCALES = {
@@ -113,19 +111,19 @@ class Quantity:
         self.first = self.hedge_start if self.hedge_start is not None else self.start
 
 
-_GROUPS = ("mult", "pct", "bps", "rest", "dollars", "scale")
-
-
 def _raw_or_bare(m: re.Match) -> Quantity | None:
     """The quantity a match states; a "bare" number (no unit) when it may open or close a range.
 
     A bare number may open a range whose second half carries the unit: "$23.5–24.5 billion"
     has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
-    (The groups are fetched in one call: this runs for every number of a text.)
+    (The groups are fetched in one call, by position: this runs for every number of a text.)
     """
-    mult, pct, bps, rest, dollars, scale = m.group(*_GROUPS)
+    usnum, dnum, rest, pct, bps, scale, dollars, mult = m.groups()
     if mult:
         return None  # a multiple ("20.28x"), never one of our figures
+    start = m.start()
+    # The number without its currency; a number with none starts at the match.
+    number = m.string[start : m.end(3)] if rest is not None else dnum or usnum
     if pct:
         kind = "pct"
     elif bps:
@@ -137,31 +135,55 @@ def _raw_or_bare(m: re.Match) -> Quantity | None:
     elif scale:
         return None  # "5b" with no currency: not a figure, and no range end
     else:
-        return Quantity("bare", float(_number(m).replace(",", "")), m.start(), m.end())
-    value = float(_number(m).replace(",", ""))
+        return Quantity("bare", float(number.replace(",", "")), start, m.end())
+    value = float(number.replace(",", ""))
     factor = _SCALES[scale.lower()] if scale and kind in ("usd", "num") else 1.0
     if factor != 1.0:
         value = float(round(value * factor))  # 8.2 × 1e9 is 8199999999.999999
     else:
         value = round(value, 6)
-    return Quantity(kind, value, m.start(), m.end(), scale=factor)
+    return Quantity(kind, value, start, m.end(), scale=factor)
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
     """All quantities in `text` outside the sorted, disjoint `skip` spans; ranges merged, hedges marked."""
     raw = []
     for lo, hi in _gaps(len(text), skip or []):
-        raw.extend(q for m in _QTY.finditer(text, lo, hi) if (q := _raw_or_bare(m)) is not None)
-    merged = _plus_minus(text, _merge_ranges(text, raw))
-    return [_signed(text, _hedged(text, q)) for q in merged if q.kind != "bare"]
+        for m in _QTY.finditer(text, lo, hi):
+            q = _raw_or_bare(m)
+            if q is not None:
+                raw.append(q)
+    out = []
+    for q in _plus_minus(text, _merge_ranges(text, raw)):
+        if q.kind != "bare":
+            out.append(_hedged_and_signed(text, q))
+    return out
 
 
 _NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", ends=("negative", "minus", "-", "−"))
 
 
-def _signed(text: str, q: Quantity) -> Quantity:
-    """"negative $0.5 billion", "-$0.5 billion": a value below zero."""
-    if q.low is not None or not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
+def _hedged_and_signed(text: str, q: Quantity) -> Quantity:
+    """q with the hedge around it and its sign ("about $5 billion", "-$0.5 billion").
+
+    Both cues end at the number (unless a hedge comes first): one tail serves their word
+    tests (see cues.py), and most numbers have neither.
+    """
+    before = text[max(0, q.start - 30) : q.start]
+    end = tail(before)
+    h = _HEDGE_BEFORE.regex.search(before) if _HEDGE_BEFORE.may_end(end) else None
+    after = _HEDGE_AFTER.match(text, q.end, q.end + 10) if q.end < len(text) else None
+    if h is not None or after is not None:
+        q = replace(
+            q,
+            approx=True,
+            hedge_start=(q.start - len(before) + h.start()) if h else None,
+            end=after.end() if after else q.end,
+        )
+    if q.low is not None or (h is None and not _NEGATIVE.may_end(end)):
+        return q
+    # "negative $0.5 billion", "-$0.5 billion": a value below zero.
+    if not _NEGATIVE.search(text, max(0, q.first - 10), q.first):
         return q
     return replace(q, value=-q.value)
 
@@ -229,8 +251,10 @@ def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
 
 
 def _as_range(text: str, a: Quantity, b: Quantity) -> Quantity | None:
+    if b.start - a.end > 12:
+        return None  # (tested before slicing: two numbers of a text are mostly far apart)
     gap = text[a.end : b.start]
-    if len(gap) > 12 or not _RANGE_JOIN.match(gap):
+    if not _RANGE_JOIN.match(gap):
         return None
     before = text[max(0, a.start - 40) : a.start]
     if "and" in gap.lower() and not _BETWEEN.search(before):
@@ -262,17 +286,3 @@ def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
 
 def _scaled(v: float, scale: float) -> float:
     return float(round(v * scale)) if scale >= 1e3 else round(v * scale, 6)
-
-
-def _hedged(text: str, q: Quantity) -> Quantity:
-    before = text[max(0, q.start - 30) : q.start]
-    h = _HEDGE_BEFORE.search(before)
-    after = _HEDGE_AFTER.match(text, q.end, q.end + 10) if q.end < len(text) else None
-    if h is None and after is None:
-        return q
-    return replace(
-        q,
-        approx=True,
-        hedge_start=(q.start - len(before) + h.start()) if h else None,
-        end=after.end() if after else q.end,
-    )

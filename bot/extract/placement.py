@@ -76,9 +76,9 @@ def _attached(text, sent_start, q, p, periods) -> PeriodMention | None:
         return attached_after(text, q.end, periods)
     lo = min(q.first, p.start)
     hi = max(q.end, p.end)
-    inside = [pm for pm in periods if lo <= pm.start and pm.end <= hi]
-    if inside:
-        return inside[-1]
+    for pm in reversed(periods):  # the last one inside
+        if lo <= pm.start and pm.end <= hi:
+            return pm
     after = attached_after(text, hi, periods)
     if after is not None:
         return after
