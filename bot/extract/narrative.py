@@ -22,11 +22,11 @@ from functools import cache
 
 from bot.extract import vocab
 from bot.extract.comparisons import (
+    COMPARE_WORDS,
     OR_APPOSITIVE,
     UNIT_OF_KIND,
     Prior,
     as_comparative,
-    COMPARE_WORDS,
     compare_cue,
     comparison,
     period_after_compared,
@@ -103,7 +103,7 @@ def _first_end(low: str, stems: tuple[str, ...]) -> int:
     end = len(low) + 1
     for st in stems:
         i = low.find(st)
-        if 0 <= i and i + len(st) < end:
+        if i >= 0 and i + len(st) < end:
             end = i + len(st)
     return end
 

@@ -290,7 +290,7 @@ class _Shape:
     columns: (position, period label, basis, comparative).
     """
 
-    __slots__ = ("n_all", "n_values", "all", "values")
+    __slots__ = ("all", "n_all", "n_values", "values")
 
     def __init__(self, cols: list[Column]) -> None:
         # The most recent column of each kind (quarters, years) is the current figure; older ones compare.
@@ -313,7 +313,7 @@ class _Shape:
 
 
 class _Targets:
-    __slots__ = ("value_at", "change_at", "figures")
+    __slots__ = ("change_at", "figures", "value_at")
 
     def __init__(self, value_at, change_at: list[int], figures: list[tuple[int, str, str, bool]]) -> None:
         self.value_at, self.change_at, self.figures = value_at, change_at, figures
