@@ -111,10 +111,11 @@ def find_tables(text: str, ctx) -> list[Table]:
     out: list[Table] = []
     if not any(w in text for w in _HEADER_WORDS):
         return out  # every table we can read has "… Ended"/"… Ending" or "FY…" columns
+    # The next header is looked for after the table just read (its rows repeat the dates of
+    # its columns: a scan over them would only find starts to skip).
     pos = 0
-    for m in _HEADER_START.finditer(text):
-        if m.start() < pos:
-            continue
+    while m := _HEADER_START.search(text, pos):
+        pos = m.end()
         header = _header(text, m.start(), ctx)
         if header is None:
             continue
