@@ -417,7 +417,12 @@ def _row(text, label_start, cells: list[_Cell], shape: _Shape, scale, piped, sta
         table.end = cells[-1].end()
         return
     # A percent row has a percent cell outside the "Change" columns ("%" anywhere is the cheap test).
-    pct = "%" in text[cells[0].start() : cells[-1].end()] and any(cells[i].group().endswith("%") for i in targets.value_at)
+    pct = False
+    if "%" in text[cells[0].start() : cells[-1].end()]:
+        for i in targets.value_at:
+            if cells[i].group().endswith("%"):
+                pct = True
+                break
     metric, acc = _metric(name, state.segment, state.block, state.prev, pct)
     state.prev = name
     table.end = cells[-1].end()
@@ -451,7 +456,8 @@ def _row_figures(text, label_start, cells, targets: _Targets, name, metric, acc,
 def _label_anchor(text, label_start, first_cell, name) -> int:
     """Where the row's own name starts: after a section prefix ("…Revenue: "), a line break or a scale note."""
     raw = text[label_start:first_cell]
-    cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if _SCALE.search(raw) else -1)
+    # A scale note opens with "(": a label without one skips the note's search.
+    cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if "(" in raw and _SCALE.search(raw) else -1)
     i = label_start + cut + 1
     while i < first_cell and text[i] in " |\t\n•":
         i += 1
