@@ -144,14 +144,20 @@ def head_windows(text: str) -> list[tuple[int, int]]:
 
 
 def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
-    ws = [(max(0, q.first - 130), q.end + 90) for q in quantities]
+    # A window may start before the text: every window ends after its start, so all those
+    # join the first one when merged, which is then cut at 0 (one max, not one per number).
+    ws = [(q.first - 130, q.end + 90) for q in quantities]
+    i = 0
     for s, e in spans:
-        i = bisect_left(starts, s)
+        i = bisect_left(starts, s, i)  # sentences are in order: search on from the last one
         # A sentence's opening matters when it has a number, and is not already inside the
         # window of its first number (which reaches 130 characters back).
         if i < len(starts) and starts[i] < e and quantities[i].first - 130 > s:
             ws.append((s, min(e, s + 70)))
-    return _merge(ws)
+    merged = _merge(ws)
+    if merged and merged[0][0] < 0:
+        merged[0] = (0, merged[0][1])
+    return merged
 
 
 def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
