@@ -137,10 +137,14 @@ def head_windows(text: str) -> list[tuple[int, int]]:
     for rest, firsts in _HEAD_WORDS:
         i = head.find(rest, 1) - 1  # where the word starts, its first letter before `rest`
         while i >= 0:
-            if head[i] in firsts:
-                found.append((max(0, i - 90), min(len(text), i + 90)))
+            if head[i] in firsts:  # (the window is cut at the text's ends in _merge's output below)
+                found.append((i - 90, i + 90))
             i = head.find(rest, i + 2) - 1
-    return _merge(found)
+    windows = _merge(found)
+    if windows:  # those before the text's start joined the first, those past its end the last
+        windows[0] = (max(0, windows[0][0]), windows[0][1])
+        windows[-1] = (windows[-1][0], min(len(text), windows[-1][1]))
+    return windows
 
 
 def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
