@@ -122,31 +122,46 @@ def _year_section(ctx: DocContext) -> DocContext:
 
 
 _HEAD = 2500
-_HEAD_WORDS = ("result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report", "Report",
-               "posted", "deliver", "Deliver", "announce")
+# The words "result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report",
+# "Report", "posted", "deliver", "Deliver" and "announce", as (the word after its first letter,
+# the first letters it may have): one search of the head finds a word in both cases, and each
+# search costs a pass over the head's 2,500 characters, however rarely the word is there.
+_HEAD_WORDS = (("esult", "rR"), ("ESULT", "R"), ("arnings", "eE"), ("ummary", "Ss"), ("eport", "rR"),
+               ("osted", "p"), ("eliver", "dD"), ("nnounce", "a"))
 
 
 def head_windows(text: str) -> list[tuple[int, int]]:
     """Where a text may name the period it reports: around "results", "reported", "Summary"…"""
     head = text[:_HEAD]
     found = []
-    for w in _HEAD_WORDS:
-        i = head.find(w)
+    for rest, firsts in _HEAD_WORDS:
+        i = head.find(rest, 1) - 1  # where the word starts, its first letter before `rest`
         while i >= 0:
-            found.append((max(0, i - 90), min(len(text), i + 90)))
-            i = head.find(w, i + 1)
-    return _merge(found)
+            if head[i] in firsts:  # (the window is cut at the text's ends in _merge's output below)
+                found.append((i - 90, i + 90))
+            i = head.find(rest, i + 2) - 1
+    windows = _merge(found)
+    if windows:  # those before the text's start joined the first, those past its end the last
+        windows[0] = (max(0, windows[0][0]), windows[0][1])
+        windows[-1] = (windows[-1][0], min(len(text), windows[-1][1]))
+    return windows
 
 
 def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
-    ws = [(max(0, q.first - 130), q.end + 90) for q in quantities]
+    # A window may start before the text: every window ends after its start, so all those
+    # join the first one when merged, which is then cut at 0 (one max, not one per number).
+    ws = [(q.first - 130, q.end + 90) for q in quantities]
+    i = 0
     for s, e in spans:
-        i = bisect_left(starts, s)
+        i = bisect_left(starts, s, i)  # sentences are in order: search on from the last one
         # A sentence's opening matters when it has a number, and is not already inside the
         # window of its first number (which reaches 130 characters back).
         if i < len(starts) and starts[i] < e and quantities[i].first - 130 > s:
             ws.append((s, min(e, s + 70)))
-    return _merge(ws)
+    merged = _merge(ws)
+    if merged and merged[0][0] < 0:
+        merged[0] = (0, merged[0][1])
+    return merged
 
 
 def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
