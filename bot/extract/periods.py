@@ -262,8 +262,8 @@ def _ended(m: re.Match, cal: FiscalCalendar, s: int, e: int) -> PeriodMention | 
 def quarter_ending(cal: FiscalCalendar, d: date, slack: int = 6) -> Period | None:
     """The fiscal quarter that ends on `d` (or within `slack` days of it), if any.
 
-    The slack covers texts that round a 52/53-week quarter end to a month end. Cached:
-    table headers and period phrases name the same few dates over and over.
+    The slack covers texts that round a 52/53-week quarter end to a month end. The fiscal
+    year ends it needs are cached in `bot.fiscal` (headers name the same few dates).
     """
     for probe in (d, d - timedelta(days=slack), d + timedelta(days=slack)):
         q = cal.quarter_of(probe)
