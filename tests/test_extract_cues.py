@@ -211,3 +211,33 @@ def test_find_phrases_equals_the_word_at_a_time_reading():
             assert phrases.find_phrases(t, lo, hi) == _plain_find_phrases(t, lo, hi), (t, lo, hi)
     for t in samples[:2000]:
         assert phrases._WORD_SPLIT.split(t) == re.split(r"([A-Z]?[a-z]+|[A-Z]+(?![a-z])|&)", t), t
+
+
+def test_compare_words_hold_every_compare_cue():
+    # narrative.sentence_figures reads no compare cue in an ASCII sentence without one of
+    # COMPARE_WORDS: every match of COMPARE_BEFORE_RE must hold one.
+    from bot.extract.comparisons import COMPARE_WORDS
+
+    cue = vocab.COMPARE_BEFORE_RE
+    samples = _phrases(_words(cue.regex.pattern), 4000, seed=11)
+    samples += [t[max(0, i - 30) : i] for t in TEXTS[:80] for i in range(0, len(t), 7)]
+    hits = 0
+    for s in samples:
+        if s.isascii() and cue.regex.search(s):
+            hits += 1
+            assert any(w in s.lower() for w in COMPARE_WORDS), s
+    assert hits > 20
+
+
+def test_estimate_hints_pass_wherever_the_estimate_regex_matches():
+    # filters reads ESTIMATE_RE only when its hint test passes (which leaves out the
+    # "rating" of "operating"): the test must pass wherever the regex matches.
+    words = [*_words(vocab.ESTIMATE_RE.pattern), "operating", "rating", "target", "price", "buy"]
+    samples = _phrases(words, 4000, seed=13) + TEXTS
+    hits = 0
+    for s in samples:
+        if vocab.ESTIMATE_RE.search(s):
+            hits += 1
+            assert filters._may_cite_estimates(s), s
+            assert filters.may_cite_estimates(s), s
+    assert hits > 20

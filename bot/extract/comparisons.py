@@ -22,7 +22,6 @@ from bot.figures import Figure
 from bot.fiscal import Period
 
 UNIT_OF_KIND = {"usd": "USD", "num": "USD", "pct": "%"}
-_UNREAD = object()  # `comparison`'s cue not read by the caller
 _FROM_END = re.compile(r"\bfrom\s*$", re.IGNORECASE)
 
 
@@ -60,7 +59,7 @@ def _prior(text, q, periods, ctx) -> Prior | None:
     return Prior(None, r.period, pm.end) if r.period is not None else None
 
 
-def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue=_UNREAD):
+def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue):
     """A prior-period value.
 
     Returns None (not a comparison), False (a comparison we cannot place: dropped), a
@@ -68,18 +67,15 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue=_UNREAD
     $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
     the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
     `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
-    `cue`: `compare_cue(text, sent_start, q)` when the caller has it already.
+    `cue`: `compare_cue(text, sent_start, q)`, read once by the caller for each number.
     """
-    lo = max(sent_start, q.first - 30)
-    before = text[lo : q.first]
-    if cue is _UNREAD:
-        cue = compare_cue(text, sent_start, q)
-    if not appositive and cue is None and not _cue_at_cut(text, lo, before):
+    if not appositive and cue is None:
         return None
     prior = _prior(text, q, periods, ctx)
     if prior is None:
         # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
         # a comparison with something else, read as a figure of its own.
+        before = text[max(sent_start, q.first - 30) : q.first]
         return False if appositive or _FROM_END.search(before) else None
     prev = next((b for b in reversed(bound) if b.unit == _unit_for_kind(q)), None)
     if prev is None:
@@ -111,24 +107,8 @@ def compare_cue(text: str, sent_start: int, q: Quantity) -> re.Match | None:
 COMPARE_WORDS = ("from", "compared", "versus", "vs", "against", "over")
 
 
-def _cue_at_cut(text: str, lo: int, before: str) -> bool:
-    """Whether COMPARE_BEFORE_RE matches `before` (= text[lo:…]) read alone where it does not
-    match in place: only a match at its first character, whose \\b sees a letter of the
-    text before the cut in place ("turnover" cut to "over") but none in the slice."""
-    if lo == 0 or not (text[lo - 1].isalnum() or text[lo - 1] == "_"):
-        return False
-    m = vocab.COMPARE_BEFORE_RE.search(before)
-    return m is not None and m.start() == 0
-
-
-def compared_period(text, sent_start, q, periods) -> PeriodMention | None:
-    if not vocab.COMPARE_BEFORE_RE.search(text, max(sent_start, q.first - 30), q.first):
-        return None
-    return period_after_compared(text, q, periods)
-
-
 def period_after_compared(text, q, periods) -> PeriodMention | None:
-    """The period phrase right after a compared number (`compared_period` once its cue is found)."""
+    """The period phrase right after a compared number (one that has a `compare_cue`)."""
     at = q.end
     unit = _PER_SHARE.match(text, at, at + 25)
     return attached_after(text, unit.end() if unit else at, periods)

@@ -122,26 +122,21 @@ def _year_section(ctx: DocContext) -> DocContext:
 
 
 _HEAD = 2500
-# The words "result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report",
-# "Report", "posted", "deliver", "Deliver" and "announce", as (the word after its first letter,
-# the first letters it may have): one search of the head finds a word in both cases, and each
-# search costs a pass over the head's 2,500 characters, however rarely the word is there.
-_HEAD_WORDS = (("esult", "rR"), ("ESULT", "R"), ("arnings", "eE"), ("ummary", "Ss"), ("eport", "rR"),
-               ("osted", "p"), ("eliver", "dD"), ("nnounce", "a"))
+_HEAD_WORDS = ("result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report", "Report",
+               "posted", "deliver", "Deliver", "announce")
 
 
 def head_windows(text: str) -> list[tuple[int, int]]:
     """Where a text may name the period it reports: around "results", "reported", "Summary"…"""
     head = text[:_HEAD]
     found = []
-    for rest, firsts in _HEAD_WORDS:
-        i = head.find(rest, 1) - 1  # where the word starts, its first letter before `rest`
+    for w in _HEAD_WORDS:
+        i = head.find(w)
         while i >= 0:
-            if head[i] in firsts:  # (the window is cut at the text's ends in _merge's output below)
-                found.append((i - 90, i + 90))
-            i = head.find(rest, i + 2) - 1
+            found.append((i - 90, i + 90))
+            i = head.find(w, i + 1)
     windows = _merge(found)
-    if windows:  # those before the text's start joined the first, those past its end the last
+    if windows:  # cut at the text's ends once: the windows past them joined the first or last
         windows[0] = (max(0, windows[0][0]), windows[0][1])
         windows[-1] = (windows[-1][0], min(len(text), windows[-1][1]))
     return windows

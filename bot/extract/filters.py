@@ -111,7 +111,7 @@ def _first_company(text, lo, hi):
 
 _ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
                    "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster",
-                   "price target", "upgrade", "downgrade", "overweight", "outperform", "rating")
+                   "target", "upgrade", "downgrade", "overweight", "outperform", "rating")
 
 
 def may_cite_estimates(text: str, low: str | None = None) -> bool:
@@ -126,12 +126,10 @@ def _may_cite_estimates(clause: str) -> bool:
     """`may_cite_estimates` in front of ESTIMATE_RE, without the hint most clauses give it:
     the "rating" of "operating" (ESTIMATE_RE only knows "buy/sell/hold rating").
 
-    The same answer wherever ESTIMATE_RE matches, so the pair decides as before (and so for
-    the wider window before the clause, which holds the clause). In ASCII text a match holds
-    one of the hints, lowercased; the one exception is "price target" split by other blanks
-    than one space, which the hint misses but which a clause with "operating" let through:
-    it still does, by its "target". Outside ASCII, `re` matches a few letters
-    case-insensitively that `str.lower` keeps apart (ſ and s): the plain test.
+    True wherever ESTIMATE_RE matches (tests/test_extract_cues.py), so the pair decides as
+    the regex alone would: in ASCII text a match holds one of the hints, lowercased ("target"
+    stands for "price target" written with any blanks). Outside ASCII, `re` matches a few
+    letters case-insensitively that `str.lower` keeps apart (ſ and s): the plain test.
     """
     low = clause.lower()
     if not clause.isascii():
@@ -139,7 +137,7 @@ def _may_cite_estimates(clause: str) -> bool:
     if may_contain(low, _HINTS_BUT_RATING):
         return True
     # Each "operating" holds one "rating" (and two never overlap): any other is a word of its own.
-    return low.count("rating") > low.count("operating") or ("operating" in low and "target" in low)
+    return low.count("rating") > low.count("operating")
 
 
 _VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$",

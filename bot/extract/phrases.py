@@ -214,5 +214,7 @@ def find_phrases(text: str, start: int, end: int) -> list[tuple[int, int, Phrase
         after = k + 1
     return out
 
+
 def _joins(gap: str) -> bool:
+    """Whether two words separated by `gap` read as one phrase's (at most three joiners)."""
     return len(gap) <= 3 and not gap.strip(_JOINERS)
