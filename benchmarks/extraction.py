@@ -7,9 +7,10 @@
 DIR (default ../shared/corpus beside the repository: the real texts, which are not part
 of the project; without it the benchmark says so and exits 0) holds docs/NAME.txt and
 labels/NAME.json in the corpus format. The project's own texts (tests/fixtures/corpus) are
-regression fixtures that mirror eight of the real ones, not a measure. `--config` is a marketbot config whose `companies:` give the tickers,
-names and fiscal calendars (read with bot.config's loader); a document's company is
-its header's `company:` (Dell when absent). Figures the extractor gives to another
+regression fixtures that mirror eight of the real ones, not a measure. `--config` is a
+marketbot config whose `companies:` give the tickers, names and fiscal calendars (read
+with bot.config's loader); a document's company is its header's `company:` (Dell when
+absent). Figures the extractor gives to another
 company than the document's are not scored against its labels (the labels hold only
 the document's company's figures); their count is printed.
 

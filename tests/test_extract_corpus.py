@@ -22,10 +22,11 @@ DOCS = sorted((CORPUS / "docs").glob("*.txt"))
 # (doc, metric, basis, value, period) of a figure the extractor reports and the labels do not.
 KNOWN_FALSE_POSITIVES = {
     ("2026-06-06_dell-q1fy27-analysis", "isg_operating_margin", "actual", 12.0, "FY2027-Q1"):
-        "class 6: a long-run average ('against a ~12% ISG average') read as the quarter's ISG margin",
+        "class 6: a long-run average ('against a ~12% ISG average') read as the quarter's ISG "
+        "margin",
     ("2026-06-06_dell-q1fy27-analysis", "ai_backlog", "guidance", 51.3e9, "FY2027"):
-        "class 5: a guidance verb's scope ('lifted its … guidance to ~$60B,') runs on past the list "
-        "comma into the next item ('and now holds a $51.3B AI server backlog')",
+        "class 5: a guidance verb's scope ('lifted its … guidance to ~$60B,') runs on past the "
+        "list comma into the next item ('and now holds a $51.3B AI server backlog')",
 }
 
 
@@ -112,7 +113,8 @@ def test_every_figure_has_valid_evidence(run):
 
 
 def test_scoring_rule_counts_restatements_and_periods():
-    label = {"metric": "revenue", "basis": "actual", "value": 1.0e9, "unit": "USD", "period": "FY2026-Q2"}
+    label = {"metric": "revenue", "basis": "actual", "value": 1.0e9, "unit": "USD",
+             "period": "FY2026-Q2"}
     exact = dict(label, value=1.004e9)
     rounded = dict(label, value=1.043e9)
     wrong_period = dict(label, period="FY2026-Q1")

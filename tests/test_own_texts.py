@@ -57,12 +57,16 @@ def is_prose(run: list[str]) -> bool:
             return True
     for i in range(len(run) - WINDOW + 1):
         part = run[i : i + WINDOW]
-        if sum(figure[i : i + WINDOW]) <= MAX_FIGURES and sum(w in _FUNCTION for w in part) >= MIN_FUNCTION:
+        few_figures = sum(figure[i : i + WINDOW]) <= MAX_FIGURES
+        if few_figures and sum(w in _FUNCTION for w in part) >= MIN_FUNCTION:
             return True
     return False
 
 
-def shared_runs(text: list[str], shingles: dict[tuple[str, ...], str]) -> list[tuple[list[str], str]]:
+Shingles = dict[tuple[str, ...], str]  # every RUN words of a real text -> that text's name
+
+
+def shared_runs(text: list[str], shingles: Shingles) -> list[tuple[list[str], str]]:
     """The maximal runs of `text` whose every RUN consecutive words occur in a real text."""
     out, i = [], 0
     while i <= len(text) - RUN:
@@ -78,14 +82,14 @@ def shared_runs(text: list[str], shingles: dict[tuple[str, ...], str]) -> list[t
     return out
 
 
-def copied_runs(text: str, shingles: dict[tuple[str, ...], str]) -> list[str]:
+def copied_runs(text: str, shingles: Shingles) -> list[str]:
     return [f"{' '.join(run)[:160]!r} (as in {source})"
             for run, source in shared_runs(words(text), shingles) if is_prose(run)]
 
 
 @pytest.fixture(scope="module")
-def shingles() -> dict[tuple[str, ...], str]:
-    out: dict[tuple[str, ...], str] = {}
+def shingles() -> Shingles:
+    out: Shingles = {}
     for path in sorted((SHARED / "docs").glob("*.txt")):
         w = words(read_corpus_doc(path.read_text(encoding="utf-8"))[1])
         for i in range(len(w) - RUN + 1):
@@ -113,8 +117,8 @@ PENDING = {"bot/samples/demo-ir.xml", "bot/samples/demo-news.xml",
 
 def _with_pending(path: Path):
     rel = path.relative_to(ROOT).as_posix()
-    marks = [pytest.mark.xfail(strict=True, reason="a copy not yet replaced")] if rel in PENDING else []
-    return pytest.param(path, id=rel, marks=marks)
+    pending = pytest.mark.xfail(strict=True, reason="a copy not yet replaced")
+    return pytest.param(path, id=rel, marks=[pending] if rel in PENDING else [])
 
 
 @pytest.mark.parametrize("path", [_with_pending(p) for p in project_texts()])
@@ -143,7 +147,8 @@ def test_the_rule_tells_copied_prose_from_shared_figures(shingles, text, copied)
 
 def _key(f: dict) -> tuple:
     return (f["metric"], f["basis"], f["unit"], round(f["value"], 4), f["period"], f["approx"],
-            f["accounting"], bool(f.get("comparative")), bool(f.get("table")), f.get("low"), f.get("high"))
+            f["accounting"], bool(f.get("comparative")), bool(f.get("table")), f.get("low"),
+            f.get("high"))
 
 
 @pytest.mark.parametrize("doc", sorted(p.stem for p in (OWN / "docs").glob("*.txt")))
