@@ -457,7 +457,9 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses, stems) -> str:
         return metric
     near = vocab.SEGMENT_RE.match(text, q.end + 1, q.end + 12) if q.end < p.start else None
     if near is None:
-        near = vocab.SEGMENT_RE.search(text, q.end, q.end + 6)
+        # (Within the sentence: "Operating margin was 7.9%. ISG operating margin …" names
+        # ISG for the next sentence, not for this number.)
+        near = vocab.SEGMENT_RE.search(text, q.end, min(q.end + 6, clauses.end))
     seg = None
     if near is not None:
         seg = "isg" if near["isg"] else "csg"
