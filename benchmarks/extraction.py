@@ -230,7 +230,8 @@ def throughput(docs: list[Doc], n: int, run: Callable = extract) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--config", type=Path, help="marketbot config with the companies (calendars)")
+    ap.add_argument("--config", type=Path, help="marketbot config with the companies (calendars); "
+                    "default: DIR/companies.yaml when there is one")
     ap.add_argument("--folds", type=int, default=6, help="number of source folds")
     ap.add_argument("--list-folds", action="store_true",
                     help="print each fold's documents and stop")
@@ -249,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {DEFAULT_DIR} (the real texts, kept beside the clone) is absent; "
               "pass a labeled directory")
         return 0
+    if args.config is None and (args.dir / "companies.yaml").is_file():
+        args.config = args.dir / "companies.yaml"  # a corpus's own calendars, as in ../shared/corpus
     try:
         companies = companies_of(args.config)
     except ConfigError as exc:
