@@ -68,6 +68,6 @@ class DeliveryError(MarketbotError):
         super().__init__(reason)
 
 
-class Interrupted(BaseException):  # noqa: N818 (a signal to stop, not an error)
+class Interrupted(BaseException):
     """The runner is stopping: the request or poll in progress was abandoned. It is
     not recorded as a failure; the work is done again on the next start."""

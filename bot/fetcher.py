@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import email.utils
 import threading
 import time
@@ -138,11 +139,9 @@ class Http:
             return
         self._closed = True
         self._loop.call_soon_threadsafe(_cancel_all, self._loop)
-        try:
+        with contextlib.suppress(concurrent.futures.TimeoutError,
+                                 concurrent.futures.CancelledError, RuntimeError):
             asyncio.run_coroutine_threadsafe(self.client.aclose(), self._loop).result(5)
-        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError,
-                RuntimeError):
-            pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         if not self._thread.is_alive():
@@ -310,8 +309,8 @@ class Body:
         codings = [c for c in codings if c != "identity"]
         unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
         if unknown:
-            raise FetchError(f"unsupported Content-Encoding {printable(unknown[0], one_line=True)[:40]!r}",
-                             retryable=False)
+            name = printable(unknown[0], one_line=True)[:40]
+            raise FetchError(f"unsupported Content-Encoding {name!r}", retryable=False)
         if len(codings) > MAX_CODINGS:
             raise FetchError(f"{len(codings)} content codings (at most {MAX_CODINGS} are read)",
                              retryable=False)
