@@ -172,8 +172,8 @@ _REVISION = re.compile(
     r"tighten(?:s|ed|ing)?|narrow(?:s|ed|ing)?)\b",
     re.IGNORECASE,
 )
-# Guidance quoted with a result, after a comparison: "(compared to an estimate of $6.1 billion
-# and guidance of about $5 billion)", "above our guidance range of $0.28 - $0.34".
+# Guidance quoted with a result, after a comparison: "(against analysts' $6.1 billion and
+# guidance of about $5 billion)", "above our guidance range of $0.28 - $0.34".
 _RESULT_GUIDANCE = re.compile(
     r"\b(?:guidance|guided|outlook|forecast|guide)(?:\s+range)?\s*(?:of|:|was|at|for)?\s*"
     r"(?:between\s+)?$",
