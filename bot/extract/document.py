@@ -16,25 +16,26 @@ from dataclasses import replace
 from datetime import date
 
 from bot.extract import tables
-from bot.extract.context import DocContext, Sections, reporting_period
+from bot.extract.context import DocContext, Sections, document_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import Resolved, find_periods, iter_periods
+from bot.extract.periods import PeriodMention, Resolved, find_periods
 from bot.extract.sentences import split
 from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
 
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
-    default = reporting_period(text, iter_periods(text, calendar, head_windows(text)), published, calendar)
-    ctx = DocContext(published=published, calendar=calendar, default=default)
-    found_tables = tables.find_tables(text, ctx)
+    found_tables = tables.find_tables(text, DocContext(published=published, calendar=calendar))
     skip = [(t.start, t.end) for t in found_tables]
     quantities = find_quantities(text, skip)
     starts = [q.start for q in quantities]
     spans = split(text)
-    # Period phrases matter only near a number or at the start of a sentence that has one.
+    # Period phrases matter only near a number or at the start of a sentence that has one,
+    # and in the text's head, where it says which period it reports.
     periods = find_periods(text, calendar, _windows(quantities, spans, starts))
+    default = document_period(text, _with_head(text, calendar, periods), published, calendar)
+    ctx = DocContext(published=published, calendar=calendar, default=default)
     pstarts = [p.start for p in periods]
     sections = Sections()
     out: list[tuple[Figure, Resolved | None]] = []
@@ -122,24 +123,12 @@ def _year_section(ctx: DocContext) -> DocContext:
 
 
 _HEAD = 2500
-_HEAD_WORDS = ("result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report", "Report",
-               "posted", "deliver", "Deliver", "announce")
 
 
-def head_windows(text: str) -> list[tuple[int, int]]:
-    """Where a text may name the period it reports: around "results", "reported", "Summary"…"""
-    head = text[:_HEAD]
-    found = []
-    for w in _HEAD_WORDS:
-        i = head.find(w)
-        while i >= 0:
-            found.append((i - 90, i + 90))
-            i = head.find(w, i + 1)
-    windows = _merge(found)
-    if windows:  # cut at the text's ends once: the windows past them joined the first or last
-        windows[0] = (max(0, windows[0][0]), windows[0][1])
-        windows[-1] = (windows[-1][0], min(len(text), windows[-1][1]))
-    return windows
+def _with_head(text: str, calendar: FiscalCalendar, periods: list[PeriodMention]) -> list[PeriodMention]:
+    """The period phrases of the text's head and those near its numbers, in text order."""
+    head = find_periods(text, calendar, [(0, min(len(text), _HEAD))])
+    return head + [p for p in periods if p.start >= _HEAD]
 
 
 def _windows(quantities, spans, starts) -> list[tuple[int, int]]:
