@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.extract import vocab
-from bot.extract.periods import PeriodMention, day_quarter, resolve
+from bot.extract.cues import may_contain
+from bot.extract.periods import PeriodMention, Resolved, day_quarter, find_periods, resolve
+from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
 
 # "results for its fiscal 2026 second quarter", "Q2 FY26 results", "Second Quarter Fiscal 2026
@@ -255,3 +257,61 @@ def _is_quote(s: str) -> bool:
     line_end = s.find("\n")
     line = s if line_end < 0 else s[:line_end]
     return ("said" in line or "says" in line) and _SAID.search(line) is not None
+
+
+@dataclass
+class GuidanceThread:
+    """The period the text last gave guidance for, which guidance naming none continues.
+
+    "For the fourth quarter, Dell expects revenue of $31 billion to $32 billion. Non-GAAP EPS
+    is expected to be $3.50": the second sentence's guidance is for the fourth quarter too.
+    A guidance sentence that names a period starts a thread, which lasts to the end of its
+    paragraph (at most `_THREAD_CHARS` on); a guidance heading that names one period ("Q4
+    Guidance") starts one for its whole section.
+    """
+
+    ctx: DocContext
+    period: Period | None = None
+    end: int = -1
+    section: bool = False
+
+    def heading(self, text: str, s: int, e: int, guidance: bool) -> None:
+        self.period, self.section = None, False
+        if guidance:
+            named = {self._guided(pm) for pm in find_periods(text, self.ctx.calendar, [(s, e)])} - {None}
+            if len(named) == 1:
+                self.period, self.end, self.section = named.pop(), e, True
+
+    def carry(self, text: str, s: int, found: list[tuple[Figure, Resolved | None]]):
+        if self.period is None:
+            return found
+        if not self.section and (s - self.end > _THREAD_CHARS or "\n\n" in text[self.end : s]):
+            return found
+        out = []
+        for f, r in found:
+            if (f.basis == "guidance" and r is not None and r.period is None and r.open
+                    and r.open_quarter is None and r.shift == "guidance"):
+                f = replace(f, period=self.period.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
+                r = Resolved(self.period, False, inferred=True)
+            out.append((f, r))
+        return out
+
+    def after(self, text: str, s: int, e: int, mentions: list[PeriodMention]) -> None:
+        """Read a sentence whose figures are done: a guidance sentence naming a period starts a thread."""
+        if self.section or not mentions or not may_contain(text[s:e].lower(), vocab.GUIDANCE_RE.stems):
+            return
+        if vocab.GUIDANCE_RE.search(text, s, e) is None:
+            return
+        for pm in mentions:
+            if s <= pm.start < e and not _compared(text, pm):
+                p = self._guided(pm)
+                if p is not None:
+                    self.period, self.end = p, e
+                    return
+
+    def _guided(self, pm: PeriodMention) -> Period | None:
+        c = self.ctx
+        return resolve(pm, guidance=True, published=c.published, default=c.default, calendar=c.calendar).period
+
+
+_THREAD_CHARS = 600

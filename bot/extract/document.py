@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from bot.extract import tables
-from bot.extract.context import DocContext, Sections, document_period
+from bot.extract.context import DocContext, GuidanceThread, Sections, document_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
 from bot.extract.periods import PeriodMention, Resolved, find_periods
@@ -38,24 +38,56 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
     ctx = DocContext(published=published, calendar=calendar, default=default)
     pstarts = [p.start for p in periods]
     sections = Sections()
+    thread = GuidanceThread(ctx)
     out: list[tuple[Figure, Resolved | None]] = []
     for s, e in spans:
         if skip and _inside(s, skip) and _inside(e - 1, skip):
             continue  # a sentence of a table (most texts have none: no search then)
         sentence = text[s:e]
         is_heading = sections.update(sentence)
+        if is_heading:
+            thread.heading(text, s, e, sections.guidance)
+            sections.after(sentence)
+            continue
         i, j = bisect_left(starts, s), bisect_left(starts, e)
-        if not is_heading and i < j:
-            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+        ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+        if i < j:
             sctx = _year_section(ctx) if sections.full_year else ctx
-            out.extend(
-                sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
-            )
+            found = sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
+            out.extend(thread.carry(text, s, found))
+        thread.after(text, s, e, ps)
         sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
-    return dedupe(figs)
+    return dedupe([_at_period_end(_expected(f, ctx)) for f in figs])
+
+
+def _expected(f: Figure, ctx: DocContext) -> Figure:
+    """A result for a period that had not ended when the text was written is an expectation:
+    "will generate about $50 billion … in the current fiscal year" (or, in an undated text,
+    one that ends after the period the text reports)."""
+    if f.basis != "actual" or f.comparative or f.table or f.period is None:
+        return f
+    ref = ctx.published
+    if ref is None:
+        if ctx.default is None:
+            return f
+        ref = ctx.calendar.bounds(ctx.default)[1] + timedelta(days=1)
+    if ctx.calendar.bounds(Period.parse(f.period))[1] < ref:
+        return f
+    return replace(f, basis="guidance")
+
+
+# Balances measured at a moment, not over a period: one stated "for the year" ("exiting our
+# fiscal year at $2.9 billion") is the balance at the year's end, the end of its fourth quarter.
+_BALANCES = frozenset({"ai_backlog"})
+
+
+def _at_period_end(f: Figure) -> Figure:
+    if f.metric in _BALANCES and f.period is not None and "-Q" not in f.period:
+        return replace(f, period=f"{f.period}-Q4")
+    return f
 
 
 def _fill_open_periods(
@@ -85,8 +117,11 @@ def _fill_open_periods(
         elif _fits_open(r, default):
             p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
             f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
-        if f.comparative and f.period is None:
-            continue  # a prior-period value with no period to put it in
+        if f.comparative and f.period is None and (default is not None or r is None or r.shift is None):
+            # A prior-period value with no period to put it in. In a text that names no
+            # period at all, "up from $2.6 billion in the previous quarter" is still the
+            # previous quarter's value, of a period the text leaves unknown: kept.
+            continue
         out.append(f)
     return out
 

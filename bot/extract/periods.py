@@ -80,11 +80,15 @@ _PATTERNS = [
                                 r"trailing[\s-]+twelve[\s-]+months?")),
     # "Q1", "the first quarter", "fiscal second quarter"
     ("q", "q1-4fst", rf"q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
-    ("fullyear", "ftc", (r"(?:full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|"
-                         r"(?:this|the\s+current)\s+fiscal)" + _NO_YEAR_AFTER)),
+    # "full year", "our fiscal year", "this year", "during the year", "annual": a whole fiscal year
+    ("fullyear", "ftcoida", (r"(?:full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current|our|its)\s+fiscal\s+year|"
+                             r"(?:this|the\s+current)\s+fiscal|this\s+year|"
+                             r"(?:during|throughout|over|for)\s+the\s+(?:full\s+)?(?:fiscal\s+)?year"
+                             r"(?![\s-]*(?:ago|earlier|before|prior|end|ended|ending|over|on|to)\b)|"
+                             r"annual(?:ly)?(?![\w-]))" + _NO_YEAR_AFTER)),
     ("nextyear", "n", r"next\s+fiscal\s+year"),
-    ("thisq", "tcli", (r"(?:(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))"
-                       r"\s+quarter|in[\s-]quarter)(?!\s+end(?:ed|ing)\b)")),
+    ("thisq", "tcliq", (r"(?:(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))"
+                        r"\s+quarter|in[\s-]quarter|quarterly)(?!\s+end(?:ed|ing)\b)")),
     ("nextq", "nt", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
     # A date: a quarter if it is a fiscal quarter end ("as of August 1, 2025", "As of January 31").
     ("date", "jfmasond", _date_re("d")),
@@ -126,10 +130,12 @@ LOWER_PERIOD_RE = re.compile(
 # holds the letters the alternatives open with: most word starts fail that one test instead of
 # being tried against each alternative in turn.
 _STARTS = re.compile(
-    rb" (?=[qftsnhylpcijmaod1-4])(?:q(?:[1-4]|u(?=arter +end))|1[qsh9]|2[qnh0]|3[qr]|4[qt]|f(?:i[sr]|y|ou|ul|eb)|s(?:ec|ix|ep)|"
-    rb"t(?:hi[rs]|hr(?=ee)|he(?= +(?:qu|cur|comi|lat|mos|jus|upc|fol|fis|ful))|we|ra|tm)|"
+    rb" (?=[qftsnhylpcijmaod1-4])(?:q(?:[1-4]|u(?=arter(?: +end|ly)))|1[qsh9]|2[qnh0]|3[qr]|4[qt]|"
+    rb"f(?:i[sr]|y|ou|ul|eb|or(?= +the +))|s(?:ec|ix|ep)|"
+    rb"t(?:hi[rs]|hr(?=ee|oughout)|he(?= +(?:qu|cur|comi|lat|mos|jus|upc|fol|fis|ful))|we|ra|tm)|"
     rb"y(?:e(?=ar(?: +(?:which +)?end|[ -]+to[ -]))|td)|h(?:al(?=f[ -]+year)|[12])|n(?:in|ex|ov)|l(?:as|tm)|"
-    rb"p(?:as|rio|rev)|c(?:ur|al|y)|in(?=[ -]qu)|j(?:an|u[nl])|ma(?=rch|y)|a(?:pr|ug)|oct|dec(?=ember))"
+    rb"p(?:as|rio|rev)|c(?:ur|al|y)|i(?:n(?=[ -]qu)|ts(?= +fiscal))|ou(?=r +fiscal)|ov(?=er +the +)|"
+    rb"j(?:an|u[nl])|ma(?=rch|y)|a(?:pr|ug|nnual)|oct|d(?:ec(?=ember)|ur(?=ing +the)))"
 )
 # Word characters and "-" stay (the phrase's own letters, and what its start must not follow);
 # every other byte becomes a blank. (Non-ASCII characters arrive as "?": a blank, so a letter
