@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 from typing import Annotated, Any, Literal
 
 from datetime import date, datetime
@@ -467,5 +468,13 @@ class Env(BaseModel):
         return cls(**{k: v for k, v in values.items() if v is not None})
 
     def secrets(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_webhook_url)
-                if s is not None and s.get_secret_value()]
+        """What must never be printed: the Slack credentials and the database password."""
+        out = [s.get_secret_value() for s in (self.slack_bot_token, self.slack_webhook_url)
+               if s is not None and s.get_secret_value()]
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:  # not a URL at all: nothing to hide in it
+            password = None
+        if password:
+            out += [password, quote(password, safe="")]
+        return out
