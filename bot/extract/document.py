@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from bot.extract import tables
 from bot.extract.context import DocContext, GuidanceThread, Sections, document_period
@@ -65,16 +65,11 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
 
 def _expected(f: Figure, ctx: DocContext) -> Figure:
     """A result for a period that had not ended when the text was written is an expectation:
-    "will generate about $50 billion … in the current fiscal year" (or, in an undated text,
-    one that ends after the period the text reports)."""
-    if f.basis != "actual" or f.comparative or f.table or f.period is None:
+    "will generate about $50 billion … in the current fiscal year". (An undated text may list
+    results after the quarter it opens with: there the basis stands.)"""
+    if f.basis != "actual" or f.comparative or f.table or f.period is None or ctx.published is None:
         return f
-    ref = ctx.published
-    if ref is None:
-        if ctx.default is None:
-            return f
-        ref = ctx.calendar.bounds(ctx.default)[1] + timedelta(days=1)
-    if ctx.calendar.bounds(Period.parse(f.period))[1] < ref:
+    if ctx.calendar.bounds(Period.parse(f.period))[1] < ctx.published:
         return f
     return replace(f, basis="guidance")
 
