@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.extraction import DEFAULT_DIR, five_kb_docs
 from bot.extract import document, tables
-from bot.extract.context import DocContext, Sections, document_period
+from bot.extract.context import DocContext, GuidanceThread, Sections, document_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
 from bot.extract.periods import find_periods
@@ -61,6 +61,7 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
     spent["periods"] += t4 - t3
     spent["reporting period"] += t5 - t4
     sections = Sections()
+    thread = GuidanceThread(ctx)
     out = []
     for s, e in spans:
         if skip and document._inside(s, skip) and document._inside(e - 1, skip):
@@ -68,13 +69,21 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
         a = clock()
         sentence = text[s:e]
         is_heading = sections.update(sentence)
+        if is_heading:
+            thread.heading(text, s, e, sections.guidance)
+            sections.after(sentence)
+            spent["headings"] += clock() - a
+            continue
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         b = clock()
-        if not is_heading and i < j:
-            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+        if i < j:
             sctx = document._year_section(ctx) if sections.full_year else ctx
-            out.extend(sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment,
-                                        sections.guidance))
+            for ps_, pe_, qi, qj in document._pieces(s, e, i, j, starts):
+                ps = periods[bisect_left(pstarts, ps_ - 40) : bisect_left(pstarts, pe_ + 40)]
+                found = sentence_figures(text, (ps_, pe_), quantities[qi:qj], ps, sctx,
+                                         sections.segment, sections.guidance)
+                out.extend(thread.carry(text, ps_, found))
+        thread.after(text, s, e, periods[bisect_left(pstarts, s) : bisect_left(pstarts, e)])
         c = clock()
         sections.after(sentence)
         spent["headings"] += (b - a) + (clock() - c)
@@ -83,7 +92,7 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
     figs = document._fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
-    figs = document.dedupe(figs)
+    figs = document.dedupe([document._at_period_end(document._expected(f, ctx)) for f in figs])
     spent["fill + dedupe"] += clock() - t6
     return figs
 

@@ -162,7 +162,7 @@ class FeedConfig(Strict):
 
 
 class RuleConfig(Strict):
-    """A threshold on a metric. See README "Rules"."""
+    """A threshold on a metric. See docs/configuration.md, "rules"."""
 
     name: str | None = None
     metric: str
@@ -259,7 +259,7 @@ class HttpConfig(Strict):
 
 class ArticlesConfig(Strict):
     """Fetching the article behind each new item of a feed with fetch_article: true.
-    See README "Reading the whole article"."""
+    See docs/configuration.md, "Reading the whole article"."""
 
     timeout: Duration = 15.0  # per request, and a deadline for the whole page
     max_bytes: int = Field(5 * 1024 * 1024, gt=0)  # a page is cut here and read from what came
