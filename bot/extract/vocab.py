@@ -163,7 +163,9 @@ CHANGE_BEFORE_RE = EndCue(
 CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
-    r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
+    r"faster|slower|better|worse|above|below|"
+    r"from\s+(?:a|the)\s+(?:year|"
+    r"prior(?!\s+(?:forecast|projection|guidance|outlook|expectation|view|target|range)))|"
     r"over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.IGNORECASE,
 )
