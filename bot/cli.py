@@ -97,7 +97,7 @@ class Group(click.Group):
                 click.echo(f"config error: {problem}", err=True)
             sys.exit(ConfigError.exit_code)
         except MarketbotError as exc:
-            _fail(str(exc))
+            _fail(str(exc), getattr(exc, "exit_code", 1))
 
 
 # ---------------------------------------------------------------- commands
@@ -449,6 +449,32 @@ def alerts_retry(env: Env, ids: tuple[int, ...], all_failed: bool) -> None:
     with store.transaction(_engine(env)) as s:
         n = store.alerts.requeue(s, None if all_failed else list(ids))
     click.echo(f"re-queued {n} alert(s)")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Work with the database (DATABASE_URL)."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(env: Env) -> None:
+    """Bring the database schema to the newest revision (migrations).
+
+    Every command does this at start, under a database lock, so replicas can start
+    together; this command does it alone, e.g. before rolling out a new version.
+
+    \b
+    Example:
+      DATABASE_URL=postgresql://marketbot@db:5432/marketbot marketbot db upgrade
+    """
+    engine = store.make_engine(env.database_url)
+    try:
+        done = store.init_db(engine)
+        where = store.db.where(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database {where}: {done.describe()}")
 
 
 @cli.command()
