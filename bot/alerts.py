@@ -45,6 +45,7 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
             "value_text": format_value(change.previous.value, change.previous.unit),
             "period": change.previous.period,
             "source_kind": change.previous.source_kind,
+            "figure_id": change.previous.figure_id,
         },
         "crossed": list(firing.crossed),
         "inputs": inputs or [],
