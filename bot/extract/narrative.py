@@ -759,11 +759,12 @@ def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
 
 
 def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
-    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit)
+    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit,
+                          res.inferred)
 
 
-@cache  # a pure function of five flags, asked for every figure
-def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool) -> float:
+@cache  # a pure function of six flags, asked for every figure
+def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool, inferred: bool) -> float:
     c = 0.9
     if weak:
         c -= 0.15
@@ -771,7 +772,7 @@ def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit:
         c -= 0.05
     if bare:
         c -= 0.1
-    if not placed:
+    if not placed or inferred:  # no period, or only the text's own (it names none)
         c -= 0.1
     elif not explicit:
         c -= 0.05
