@@ -180,13 +180,14 @@ COMPARE_BEFORE_RE = EndCue(
     ends=("from", "with", "to", "versus", "vs", "vs.", "against", "over"),
 )
 YEAR_AGO_RE = re.compile(
-    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
-    r"(?:a\s+year\s+(?:earlier|ago)|last\s+year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
+    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:(?:a|one)\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
+    r"(?:(?:a|one)\s+year\s+(?:earlier|ago)|(?:of\s+)?last\s+(?:fiscal\s+)?year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
     r"[\s-]+(?:year(?:'s|’s)?|fiscal\s+year)?\s*(?:quarter|period|year)?|last\s+year|a\s+year\s+prior)",
     re.IGNORECASE,
 )
 QUARTER_AGO_RE = re.compile(
-    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.IGNORECASE
+    r"[\s,]*(?:in\s+|for\s+)?(?:(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter|"
+    r"(?:a|one)\s+quarter\s+(?:earlier|ago|before)|the\s+quarter\s+before)", re.IGNORECASE
 )
 
 # Things a number next to which is not a period figure: a trailing-twelve-month total.
@@ -212,7 +213,8 @@ NOT_FIGURE_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 NOT_FIGURE_BEFORE_RE = EndCue(
-    r"\b(?:price\s+target|target\s+price|shares?\s+(?:closed|rose|fell|traded|were|at)|stock\s+(?:price|closed|"
+    r"\b(?:price\s+target|target\s+price|(?<!per\s)shares?\s+(?:closed|rose|fell|traded|were|at)|"
+    r"stock\s+(?:price|closed|"
     r"rose|fell|traded)|closed\s+at|trading\s+at|traded\s+at|trades\s+at|valued\s+at|valuation\s+of|"
     r"market\s+(?:cap|capitalization|value)\s+of|dividend\s+of|P/E\s+of|multiple\s+of|buyback\s+of|"
     r"repurchase\s+(?:program|authorization)\s+(?:of|by)|boosted\s+.{0,30}\s+by)\s*(?:about|roughly|nearly|~)?\s*$",
