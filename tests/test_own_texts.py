@@ -112,7 +112,8 @@ def project_texts() -> list[Path]:
 PENDING = {"bot/samples/demo-ir.xml", "bot/samples/demo-news.xml",
            "tests/fixtures/edgar/ex99-1-dell-q2fy26.htm",
            "tests/fixtures/edgar/full-submission-0001571996-25-000096.txt",
-           "tests/fixtures/extract/dell-ex99-1-q2fy26.html", "tests/fixtures/feeds/seed-q1fy27.xml"}
+           "tests/fixtures/extract/dell-ex99-1-q2fy26.html", "tests/fixtures/feeds/seed-q1fy27.xml",
+           "tests/fixtures/db/before-migrations.sql"}
 
 
 def _with_pending(path: Path):
