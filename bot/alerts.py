@@ -108,7 +108,8 @@ def correction_alert(parent: AlertRow, obs: Observation, *, item: Item, evidence
 def _previous(change: Change) -> dict:
     return {"value": change.previous.value,
             "value_text": format_value(change.previous.value, change.previous.unit),
-            "period": change.previous.period, "source_kind": change.previous.source_kind}
+            "period": change.previous.period, "source_kind": change.previous.source_kind,
+            "figure_id": change.previous.figure_id}
 
 
 def feed_notice(kind: str, *, feed: str, reason: str | None, failures: int,

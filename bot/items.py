@@ -28,6 +28,9 @@ class Item:
     html: str | None = None  # HTML whose tables the extractor should read (EDGAR exhibits)
     # Figures a source states itself, not extracted from text (XBRL facts).
     figures: tuple[Figure, ...] = ()
+    # True when `figures` is all there is to read (a labeled corpus replayed as figures):
+    # the text is kept for evidence and not extracted.
+    stated_only: bool = False
     # Article fetching (fetch_article: true): where the link finally led, and why
     # the article could not be read when it could not.
     article_url: str | None = None

@@ -173,6 +173,8 @@ class Pipeline:
     # ------------------------------------------------------------ extract
     def _analyse(self, item: Item) -> tuple[str, list[Figure]]:
         """The text figures are read from, and the figures (extracted + stated)."""
+        if item.stated_only:
+            return item.text, list(item.figures)
         company = self.app.company(item.company)
         published = company.local_date(item.published) if item.published else None
         try:

@@ -46,12 +46,14 @@ def _prior(text, q, periods, ctx) -> Prior | None:
     if unit:
         at = unit.end()  # "$1.58 per share, in the same quarter last year"
     after = text[at : at + 60]
-    m = vocab.YEAR_AGO_RE.match(after)
-    if m:
-        return Prior("year_ago", None, at + m.end())
+    # The previous quarter first: "the prior quarter" also fits the year-ago pattern's
+    # "prior … quarter", and "the prior-year quarter" does not fit this one.
     m = vocab.QUARTER_AGO_RE.match(after)
     if m:
         return Prior("previous", None, at + m.end())
+    m = vocab.YEAR_AGO_RE.match(after)
+    if m:
+        return Prior("year_ago", None, at + m.end())
     pm = attached_after(text, at, periods)
     if pm is None or pm.kind in ("partial", "calendar"):
         return None
