@@ -167,6 +167,7 @@ class Run:
             group = a.group_key.replace(f"item:{a.item_id}:", f"item:{guids.get(a.item_id)}:")
             payload = json.loads(a.payload)
             payload.get("source", {}).pop("feed", None)  # which feed carried it: arrival
+            (payload.get("previous") or {}).pop("figure_id", None)  # a database id
             out.append((key, a.kind, a.status, _round(a.value), guids.get(a.item_id), group,
                         json.dumps(payload, sort_keys=True)))
         return sorted(out)
