@@ -7,9 +7,7 @@ Everything runs through the real pipeline over local feed files with a fixed clo
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,8 +17,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot import store
@@ -28,34 +24,24 @@ from bot.app import build_app
 from bot.config import CompanyConfig, Env, parse_config
 from bot.pipeline import build_pipeline
 from bot.store.tables import ItemRow
+from tests import database as test_db
 from tests.fixtures.feeds.make import rss
 
-PG_URL = os.environ.get("MARKETBOT_TEST_DATABASE_URL")
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="MARKETBOT_TEST_DATABASE_URL not set: PostgreSQL run skipped"))]
+    test_db.server_url() is None,
+    reason=f"{test_db.ENV} not set: the PostgreSQL run is skipped"))]
 NOW = datetime(2026, 6, 5, 12, tzinfo=UTC)
 
 
 @contextmanager
 def database(kind: str):
-    """A fresh, empty database: a SQLite file, or a PostgreSQL database of its own."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL database of its own
+    (tests/database.py names it and drops it when the test ends)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "sqlite":
             yield f"sqlite:///{Path(tmp) / 'order.db'}"
-        return
-    base = make_url(PG_URL)
-    if base.drivername == "postgresql":
-        base = base.set(drivername="postgresql+psycopg")
-    name = f"mb_order_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        else:
+            yield test_db.url_for(Path(tmp))
 
 
 def news(guid: str, text: str, day: str, kind: str = "news") -> tuple:
