@@ -129,10 +129,14 @@ def cli(ctx: click.Context, log_level: str) -> None:
 def run(env: Env, config_path: str | None, once: bool) -> None:
     """Poll feeds on their schedules, extract figures, and alert Slack.
 
+    With --once: one pass over every feed, then exit 0 when every feed polled and every
+    alert due was delivered, 1 when a feed failed or an alert could not be delivered
+    (the last line says which), 2 for a config error.
+
     \b
     Example:
       SLACK_BOT_TOKEN=xoxb-… marketbot run --config feeds.yaml
-      marketbot run --once          # one pass over every feed, then exit 0
+      marketbot run --once          # one pass over every feed, then exit
     """
     from bot.app import build_app
     from bot.delivery import Delivery
@@ -156,12 +160,12 @@ def run(env: Env, config_path: str | None, once: bool) -> None:
         app.close()
     for failed in report.failed:
         click.echo(f"marketbot: feed {failed.feed} failed: {failed.error}", err=True)
-    polls, d = report.polls, report.delivery
-    click.echo(
-        f"marketbot: polled {len(polls)} feed(s) ({len(report.failed)} failed), "
-        f"{sum(p.new_items for p in polls)} new item(s), {sum(p.figures for p in polls)} "
-        f"figure(s), {sum(p.alerts for p in polls)} alert(s) queued; slack: {d.sent} sent, "
-        f"{d.failed} failed, {d.retrying} retrying, {d.shown} printed", err=True)
+    for name in report.not_polled:
+        click.echo(f"marketbot: feed {name} not polled: {report.not_polled[name]}", err=True)
+    click.echo(f"marketbot: {report.summary()}", err=True)
+    if problems := report.problems():
+        click.echo(f"marketbot: run --once failed: {problems}", err=True)
+    sys.exit(report.exit_code)
 
 
 @cli.command()
@@ -226,10 +230,15 @@ def config_check(path: str | None) -> None:
     Example:
       marketbot config check feeds.yaml
     """
+    from bot.edgar.client import unpollable_feeds
+
     config = _config(path)
     shown = path or os.environ.get("MARKETBOT_CONFIG") or DEFAULT_CONFIG
     click.echo(f"{shown}: ok ({len(config.feeds)} feed(s), {len(config.rules)} rule(s), "
                f"companies: {', '.join(c.ticker for c in config.all_companies)})")
+    # Valid, but not pollable in this environment: said here as at start-up.
+    for name, why in unpollable_feeds(config, Env.from_environ()).items():
+        click.echo(f"{shown}: warning: feed {name} will not be polled: {why}", err=True)
 
 
 @cli.command()
@@ -242,14 +251,17 @@ def feeds(env: Env, config_path: str | None) -> None:
     Example:
       marketbot feeds --config feeds.yaml
     """
+    from bot.edgar.client import unpollable_feeds
+
     config = _config(config_path)
     with store.transaction(_engine(env)) as s:
         states = store.feeds.all_states(s)
+    skipped = unpollable_feeds(config, env)
     rows = []
     for f in config.feeds:
         st = states.get(f.name)
         rows.append([
-            f.name, f.kind, "yes" if f.enabled else "no",
+            f.name, f.kind, "not polled" if f.name in skipped else "yes" if f.enabled else "no",
             _when(st.last_success_at) if st else "never",
             (f"{_when(st.last_error_at)} {st.last_error}" if st and st.last_error_at
              and st.consecutive_failures else "-"),
@@ -259,6 +271,8 @@ def feeds(env: Env, config_path: str | None) -> None:
         ])
     click.echo(_table(["feed", "kind", "enabled", "last success", "last error", "failures",
                        "next poll", "items"], rows))
+    for name, why in skipped.items():
+        click.echo(f"{name}: not polled: {why}")
 
 
 @cli.command()
