@@ -1,6 +1,6 @@
 """marketbot: an event-driven market alerting bot.
 
-Stages, one module each (see README "Architecture"):
+Stages, one module each (see docs/architecture.md):
 config → scheduler → fetcher → parser → extract → store → rules → slack/delivery.
 """
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 from typing import Annotated, Any, Literal
 
 from datetime import date, datetime
@@ -161,7 +162,7 @@ class FeedConfig(Strict):
 
 
 class RuleConfig(Strict):
-    """A threshold on a metric. See README "Rules"."""
+    """A threshold on a metric. See docs/configuration.md, "rules"."""
 
     name: str | None = None
     metric: str
@@ -265,7 +266,7 @@ class HttpConfig(Strict):
 
 class ArticlesConfig(Strict):
     """Fetching the article behind each new item of a feed with fetch_article: true.
-    See README "Reading the whole article"."""
+    See docs/configuration.md, "Reading the whole article"."""
 
     timeout: Duration = 15.0  # per request, and a deadline for the whole page
     max_bytes: int = Field(5 * 1024 * 1024, gt=0)  # a page is cut here and read from what came
@@ -474,5 +475,13 @@ class Env(BaseModel):
         return cls(**{k: v for k, v in values.items() if v is not None})
 
     def secrets(self) -> list[str]:
-        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_webhook_url)
-                if s is not None and s.get_secret_value()]
+        """What must never be printed: the Slack credentials and the database password."""
+        out = [s.get_secret_value() for s in (self.slack_bot_token, self.slack_webhook_url)
+               if s is not None and s.get_secret_value()]
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:  # not a URL at all: nothing to hide in it
+            password = None
+        if password:
+            out += [password, quote(password, safe="")]
+        return out

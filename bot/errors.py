@@ -9,6 +9,10 @@ with `raise X(...) from exc`; everything above the boundary sees only these.
     │   └── ParseError   malformed XML, entity declarations, no entries
     └── DeliveryError    Slack refused or could not be reached
 
+    Interrupted          not an error: the runner is stopping (BaseException, like
+                         KeyboardInterrupt, so that no "one item never stops a poll"
+                         handler records it as the item's or the feed's failure)
+
 SourceError and DeliveryError carry `retryable` (and `retry_after`, seconds,
 when the server said so) so that callers decide to retry without re-reading
 the cause.
@@ -62,3 +66,8 @@ class DeliveryError(MarketbotError):
         self.retryable = retryable
         self.retry_after = retry_after
         super().__init__(reason)
+
+
+class Interrupted(BaseException):
+    """The runner is stopping: the request or poll in progress was abandoned. It is
+    not recorded as a failure; the work is done again on the next start."""

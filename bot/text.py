@@ -1,8 +1,16 @@
-"""HTML → plain text for feed summaries and content (untrusted markup).
+"""HTML → plain text for feed summaries and content (untrusted markup), and
+untrusted text made safe to print, log or post.
 
 lxml's HTML parser neither fetches nor expands external entities; scripts and
 styles are dropped, block elements become line breaks so that sentences from
 separate paragraphs or table cells never run together.
+
+`printable()` removes what changes how text is shown rather than what it says:
+terminal escapes (ESC, CSI and every other C0/C1 control), bidirectional
+overrides and isolates (the "Trojan Source" trick, CVE-2021-42574: a line that
+reads one way and says another) and lone surrogates. Feed text, HTTP reason
+phrases and error texts pass through it before they are stored, logged, printed
+or posted.
 """
 
 from __future__ import annotations
@@ -23,18 +31,62 @@ _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
 _TAGGY = re.compile(r"<[a-zA-Z/!]")
 
+# C0 controls but tab and newline, DEL, C1 controls (U+009B is a one-character CSI),
+# the Arabic letter mark, LRM/RLM, the bidi embeddings and overrides (U+202A–U+202E)
+# and isolates (U+2066–U+2069), and surrogates (not characters: lxml and UTF-8 refuse them).
+_UNSAFE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069\ud800-\udfff]")
+_BREAKS = re.compile("\r\n?|[\x0b\x0c\u2028\u2029]")
+
+
+def printable(text: str | None, *, one_line: bool = False) -> str:
+    """`text` without terminal escapes, control characters or bidi overrides. Line
+    breaks (CR, LF, VT, FF, U+2028/9) become "\n", or one space with `one_line` (a
+    reason phrase or an error message must not forge a second log line)."""
+    if not text:
+        return ""
+    text = _UNSAFE.sub("", _BREAKS.sub("\n", text))
+    return " ".join(text.split()) if one_line else text
+
 
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML fragment; plain text passes through unchanged."""
+    """Plain text of an HTML fragment; plain text passes through unchanged. Never
+    raises; the result is `printable()`."""
+    markup = printable(markup)
     if not markup or not _TAGGY.search(markup):
-        return _tidy(html.unescape(markup or ""))
+        return _tidy(printable(html.unescape(markup)))
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+        root = lxml.html.fragment_fromstring(markup, create_parent="div", parser=parser)
     except (lxml.etree.ParserError, ValueError):
-        return _tidy(markup)
+        return _tidy(printable(_strip_tags(markup)))
+    if _cut_short(parser):
+        return _tidy(printable(_strip_tags(markup)))
     out: list[str] = []
     _walk(root, out)
-    return _tidy("".join(out))
+    return _tidy(printable("".join(out)))
+
+
+def _cut_short(parser) -> bool:
+    """libxml2 stops building the tree at 256 nested elements ("Excessive depth in
+    document") and drops everything after: the text must then be read without a tree."""
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
+_SKIP = re.compile(r"<(script|style|noscript|template|iframe|object)\b.*?</\1\s*>|<!--.*?-->",
+                   re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|<[!?/][^>]*>")
+
+
+def _strip_tags(markup: str) -> str:
+    """Text of markup the tree builder cannot hold: tags removed, block tags as line
+    breaks and cells as " | ", entities decoded. Linear in the input."""
+    def tag(m: re.Match) -> str:
+        name = (m.group(2) or "").lower()
+        if name in _BLOCK:
+            return "\n"
+        return " | " if name in _CELL and m.group(1) else ""
+    return html.unescape(_TAG.sub(tag, _SKIP.sub("", markup)))
 
 
 def _walk(el, out: list[str]) -> None:

@@ -23,6 +23,8 @@ class Reply:
     delay: float = 0.0  # seconds before answering (timeouts)
     etag: str | None = None  # answer 304 to If-None-Match with this value
     chunked: bool = False  # stream the body in chunks, with no Content-Length
+    drip: float = 0.0  # seconds between body bytes (a server that never quite stops)
+    reason: str | None = None  # the status line's reason phrase (default: the standard one)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Loopback:
     def __init__(self):
         self.requests: list[Request] = []
         self._lock = threading.Lock()
+        self.closing = threading.Event()  # set on exit: dripping replies stop
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,7 +80,7 @@ class Loopback:
                     if req.headers.get("if-none-match") == reply.etag:
                         status, payload = 304, b""
                 try:
-                    self.send_response(status)
+                    self.send_response(status, reply.reason)
                     for k, v in headers.items():
                         self.send_header(k, v)
                     if reply.chunked:
@@ -86,6 +89,13 @@ class Loopback:
                         self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     if self.command == "HEAD":
+                        return
+                    if reply.drip:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i:i + 1])
+                            self.wfile.flush()
+                            if outer.closing.wait(reply.drip):
+                                return
                         return
                     if not reply.chunked:
                         self.wfile.write(payload)
@@ -115,6 +125,7 @@ class Loopback:
         return self
 
     def __exit__(self, *exc):
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -8,7 +8,9 @@ import pytest
 
 from tests.test_extract_sentences import test_sentence_case as check_case
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "extract" / "binding.json").read_text())["cases"]
+CASES = json.loads(
+    (Path(__file__).parent / "fixtures" / "extract" / "binding.json").read_text()
+)["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"c{c['class']}-{c['id']}" for c in CASES])

@@ -145,3 +145,110 @@ def test_retry_after(value, seconds) -> None:
     from email.utils import parsedate_to_datetime
     now = parsedate_to_datetime("Wed, 21 Oct 2015 07:27:00 GMT").timestamp()
     assert parse_retry_after(value, now=now) == seconds
+
+
+# ---------------------------------------------------------------- hostile servers
+
+
+def _peak_memory(fn) -> tuple[object, int]:
+    """fn()'s result (or exception) and the peak of Python allocations meanwhile, in every
+    thread (the HTTP loop's included)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        try:
+            result = fn()
+        except Exception as exc:  # noqa: BLE001 (returned for the caller to check)
+            result = exc
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_stacked_gzip_is_bounded_on_every_layer(server) -> None:
+    # Hole 1: "Content-Encoding: gzip, gzip" — a few KB that inflate to 300 MB. Each layer
+    # was inflated whole before the cap was checked; now every layer stops at the cap.
+    import gzip
+    import zlib
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    inner = b"".join([z.compress(block) for _ in range(300)] + [z.flush()])
+    body = gzip.compress(inner, 9)
+    assert len(body) < 5_000
+    url = server.route("/gz2", Reply(200, body, {"Content-Encoding": "gzip, gzip"}))
+    f = fetcher(max_bytes=1_000_000)
+    result, peak = _peak_memory(lambda: f.get(url))
+    assert isinstance(result, FetchError) and "over the 1,000,000-byte cap" in result.reason
+    assert peak < 20_000_000, f"peak {peak:,} bytes"
+
+
+@pytest.mark.parametrize("encoding,encode", [
+    ("gzip", lambda b: __import__("gzip").compress(b)),
+    ("deflate", lambda b: __import__("zlib").compress(b)),  # zlib-wrapped, as RFC 9110 says
+    ("deflate", lambda b: __import__("zlib").compress(b)[2:-4]),  # raw, as many servers send
+    ("gzip, gzip", lambda b: __import__("gzip").compress(__import__("gzip").compress(b))),
+    ("x-gzip", lambda b: __import__("gzip").compress(b[:5000]) + __import__("gzip").compress(
+        b[5000:])),  # two gzip members (RFC 1952 §2.2)
+    ("identity", lambda b: b),
+])
+def test_content_codings_are_decoded(server, encoding, encode) -> None:
+    text = b"<rss>" + b"Dell revenue of $29.8 billion. " * 400 + b"</rss>"
+    url = server.route("/enc", Reply(200, encode(text), {"Content-Encoding": encoding}))
+    assert fetcher().get(url).body == text
+
+
+@pytest.mark.parametrize("encoding,body,reason", [
+    ("br", b"\x0b\x02\x80hello\x03", "unsupported Content-Encoding 'br'"),
+    ("gzip", b"not gzip at all", "undecodable response body"),
+    ("gzip, gzip, gzip, gzip", b"", "4 content codings"),
+])
+def test_bad_content_codings_are_refused(server, encoding, body, reason) -> None:
+    url = server.route("/bad", Reply(200, body, {"Content-Encoding": encoding}))
+    with pytest.raises(FetchError, match=reason) as err:
+        fetcher().get(url)
+    assert err.value.retryable is False
+
+
+def test_a_body_cut_at_the_cap_when_asked(server) -> None:
+    import gzip
+    url = server.route("/page", Reply(200, gzip.compress(b"a" * 50_000),
+                                      {"Content-Encoding": "gzip"}))
+    resp = fetcher(max_bytes=10_000).get(url, truncate=True)
+    assert resp.truncated and resp.body == b"a" * 10_000
+
+
+def test_a_server_dripping_one_byte_at_a_time_hits_the_whole_request_deadline(server) -> None:
+    # Hole 3: a byte every 0.4 s never trips a 1.5 s per-read timeout; the deadline for the
+    # whole request does (the body would take 20 s).
+    import time
+    url = server.route("/drip", Reply(200, b"<rss>" + b"x" * 45 + b"</rss>", drip=0.4))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"timed out after 1.5s") as err:
+        fetcher(timeout=1.5).get(url)
+    assert err.value.retryable
+    assert time.monotonic() - started < 10  # not the 20 s the body takes
+
+
+def test_a_terminal_escape_in_the_reason_phrase_is_not_repeated(server) -> None:
+    # Hole 11: the reason phrase is the server's text; it reaches logs, `marketbot feeds`
+    # and Slack notices through FetchError.reason.
+    url = server.route("/esc", Reply(503, b"", reason="Down\x9b2J\x1b]0;owned\x07 ok"))
+    with pytest.raises(FetchError) as err:
+        fetcher().get(url)
+    assert err.value.reason == "HTTP 503 Down2J]0;owned ok"
+
+
+def test_interrupt_abandons_requests_in_flight_at_once(server) -> None:
+    import threading
+    import time
+
+    from bot.errors import Interrupted
+    url = server.route("/slow", Reply(200, b"late", delay=30))
+    f = fetcher(timeout=60)
+    threading.Timer(0.3, f.client.interrupt).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        f.get(url)
+    assert time.monotonic() - started < 10
+    with pytest.raises(Interrupted):  # and no new request starts
+        f.get(url)

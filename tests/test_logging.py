@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.cli import RedactingFormatter
+from bot.logs import RedactingFormatter
 
 SECRET = "https://hooks.slack.com/services/T000/B000/sekrit"
 

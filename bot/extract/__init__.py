@@ -89,5 +89,8 @@ def extract_html(
     """The text derived from `html` and the figures in it (spans index that text)."""
     if not isinstance(html, str) or not html or len(html) > MAX_HTML_CHARS:
         return "", []
-    text = html_text(html)
+    try:
+        text = html_text(html)
+    except Exception:  # noqa: BLE001 — the contract is "never raises" (see extract)
+        return "", []
     return text, extract(text, published=published, calendar=calendar)

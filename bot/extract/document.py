@@ -11,7 +11,8 @@ number. Every full-text regex opens with a literal or one character class, so
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from datetime import date
 
@@ -24,8 +25,14 @@ from bot.extract.sentences import split
 from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
 
+# Publication dates outside these years are a broken clock or a typo, not a date a results
+# text carries: they anchor no period (a "Q1" of year 999 has no fiscal label).
+_YEARS = (1900, 9000)
+
 
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
+    if published is not None and not _YEARS[0] <= published.year <= _YEARS[1]:
+        published = None
     default = reporting_period(text, iter_periods(text, calendar, head_windows(text)), published, calendar)
     ctx = DocContext(published=published, calendar=calendar, default=default)
     found_tables = tables.find_tables(text, ctx)
@@ -45,16 +52,32 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
         is_heading = sections.update(sentence)
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         if not is_heading and i < j:
-            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
             sctx = _year_section(ctx) if sections.full_year else ctx
-            out.extend(
-                sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment, sections.guidance)
-            )
+            for ps_, pe_, qi, qj in _pieces(s, e, i, j, starts):
+                ps = periods[bisect_left(pstarts, ps_ - 40) : bisect_left(pstarts, pe_ + 40)]
+                out.extend(sentence_figures(text, (ps_, pe_), quantities[qi:qj], ps, sctx,
+                                            sections.segment, sections.guidance))
         sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
     return dedupe(figs)
+
+
+# A sentence is read by comparing its numbers and phrases with each other; a run-on
+# "sentence" with thousands of numbers (a dump, or an attack) is read in pieces of this
+# many numbers, so that the cost stays linear in the text. Written sentences have a few.
+MAX_SENTENCE_NUMBERS = 64
+
+
+def _pieces(s: int, e: int, i: int, j: int, starts: list[int]):
+    """(start, end, first number, end number) of the sentence text[s:e] holding numbers
+    i..j-1: the whole sentence, or pieces cut before every MAX_SENTENCE_NUMBERS-th number."""
+    while j - i > MAX_SENTENCE_NUMBERS:
+        k = i + MAX_SENTENCE_NUMBERS
+        yield s, starts[k], i, k
+        s, i = starts[k], k
+    yield s, e, i, j
 
 
 def _fill_open_periods(
@@ -209,11 +232,14 @@ def dedupe(figs: list[Figure]) -> list[Figure]:
     say the same thing at different precision, and the table's is the precise one.
     """
     out: list[Figure] = []
+    # The figures kept, by (metric, basis, unit) and by value: a figure is compared only with
+    # those of its kind within 6% (+0.11) of its value, never with every figure kept (a text
+    # with thousands of figures would cost their square). Every test below passes only
+    # within that band: |a − b| ≤ max(tol ≤ 0.1, 0.05·max(|a|, |b|)) ≤ 0.0527·|a| + 0.1.
+    kept: dict[tuple, _ByValue] = {}
     for f in sorted(figs, key=lambda f: (f.period is None, -f.confidence, f.span[0])):
         dup = False
-        for g in out:
-            if g.metric != f.metric or g.basis != f.basis or g.unit != f.unit:
-                continue
+        for g in kept.get((f.metric, f.basis, f.unit), _NONE).near(f.value):
             if g.period == f.period and _close(g, f, 0.0005) and g.comparative == f.comparative:
                 dup = True
             elif (g.period == f.period and not f.table and not g.table and g.comparative == f.comparative
@@ -225,4 +251,37 @@ def dedupe(figs: list[Figure]) -> list[Figure]:
                 break
         if not dup:
             out.append(f)
+            kept.setdefault((f.metric, f.basis, f.unit), _ByValue()).add(f)
     return sorted(out, key=lambda f: f.span[0])
+
+
+class _ByValue:
+    """Figures sorted by value; `near(v)` yields those within 6% + 0.11 of v (and any
+    whose value is not a finite number, which no band holds)."""
+
+    __slots__ = ("figs", "odd", "values")
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.figs: list[Figure] = []
+        self.odd: list[Figure] = []
+
+    def add(self, f: Figure) -> None:
+        if not math.isfinite(f.value):
+            self.odd.append(f)
+            return
+        k = bisect_right(self.values, f.value)
+        self.values.insert(k, f.value)
+        self.figs.insert(k, f)
+
+    def near(self, v: float):
+        if not math.isfinite(v):
+            yield from self.figs
+        else:
+            band = 0.06 * abs(v) + 0.11
+            lo, hi = bisect_left(self.values, v - band), bisect_right(self.values, v + band)
+            yield from self.figs[lo:hi]
+        yield from self.odd
+
+
+_NONE = _ByValue()

@@ -17,6 +17,8 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
+from bot.text import html_to_text, printable
+
 _BLOCKS = frozenset(
     ["p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "title", "center"]
 )
@@ -29,10 +31,19 @@ _JOIN_PREV = re.compile(r"^(?:%|\)|\)\s*%|pts?\.?|x)$")
 
 
 def html_text(html: str) -> str:
-    """Readable text of an HTML document or fragment, tables as " | " rows ("" if unparsable)."""
-    root = _parse(html)
+    """Readable text of an HTML document or fragment, tables as " | " rows ("" if unparsable).
+
+    Control characters, bidi overrides and surrogates are dropped first (`printable`):
+    they mean nothing in HTML, and lxml refuses to hold some of them. A document nested
+    deeper than libxml2 builds (256 levels) is read as flat text, tags stripped, rather
+    than cut where the tree stopped."""
+    html = printable(html)
+    parser = lxml_html.HTMLParser()
+    root = _parse(html, parser)
     if root is None:
         return ""
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        return _tidy(html_to_text(html))
     for el in list(root.iter(*_DROP)):
         _remove(el)
     for table in reversed(list(root.iter("table"))):
@@ -65,16 +76,16 @@ def strip_html(snippet: str) -> str:
 _XML_DECL = re.compile(r"\A[\ufeff\s]*<\?xml\b[^>]*\?>", re.IGNORECASE)
 
 
-def _parse(html: str):
+def _parse(html: str, parser):
     html = _XML_DECL.sub("", html, count=1)
     if not html or not html.strip():
         return None
     try:
         if _DOCUMENT.search(html, 0, 2000):
-            root = lxml_html.document_fromstring(html)
+            root = lxml_html.document_fromstring(html, parser=parser)
         else:
             # A fragment (a feed summary, a lone table): wrap it so every element has a parent.
-            root = lxml_html.fragment_fromstring(html, create_parent="div")
+            root = lxml_html.fragment_fromstring(html, create_parent="div", parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, TypeError):
         return None
     return root

@@ -38,7 +38,7 @@ from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
 from bot.extract.phrases import find_phrases
 from bot.extract.placement import MODIFIERS, attached_after, opening_period, place
-from bot.extract.sentences import Clauses
+from bot.extract.sentences import Clauses, split
 from bot.figures import Figure
 from bot.fiscal import Period
 
@@ -51,12 +51,13 @@ _POST_GAP = re.compile(
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
 _PRE_BREAK = StemCue(
-    r"\b(?:which|who|whereas|while|but|although|including|excluding|plus|minus|per|each|every|"
+    r"\b(?:which|who|whereas|while|but|although|plus|minus|per(?!\s+cent)|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    stems=("which", "who", "whereas", "while", "but", "although", "including", "excluding", "plus", "minus", "per",
+    stems=("which", "who", "whereas", "while", "but", "although", "plus", "minus", "per",
            "each", "every", "than", "beat", "topped", "missed", "exceed", "surpass", "above", "below", "ahead",
            ";", "(", ")", "$"),
 )
+_FROM_TO = re.compile(r"[\s,]*to\s*", re.IGNORECASE)
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
 _PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
@@ -94,7 +95,8 @@ class _Stems:
         accounting = "gaap" in low or "adjusted" in low
         if not sentence.isascii():
             return cls(None, None, accounting)
-        return cls(_first_end(low, vocab.GUIDANCE_RE.stems), _first_end(low, _SEGMENT_STEMS), accounting)
+        return cls(_first_end(low, vocab.GUIDANCE_RE.stems), _first_end(low, vocab.SEGMENT_STEMS),
+                   accounting)
 
 
 def _first_end(low: str, stems: tuple[str, ...]) -> int:
@@ -118,6 +120,7 @@ class _Bound:
     guidance: bool
     coordinated: bool = False
     resolved: Resolved | None = None
+    compared_end: int | None = None  # a prior-period value: where its time phrase ends
 
 
 def sentence_figures(
@@ -201,6 +204,7 @@ def sentence_figures(
                         (taken, used_by_results), clauses, stems)
         if found is not None and isinstance(comp, Prior):
             found = as_comparative(found, comp, text)
+            bound[-1].compared_end = comp.tail_end
         if found is not None:
             out.append(found)
     return out
@@ -274,20 +278,52 @@ _OF_REVENUE = re.compile(r"\s+of\s+(?:total\s+|its\s+|the\s+)?(?:ISG\s+|CSG\s+|s
                          re.IGNORECASE)
 
 
-def _margin_of_revenue(text, q, phrases) -> _Phrase | None:
-    """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin."""
+def _margin_metric(ph: vocab.Phrase) -> str | None:
+    """The margin a percent "of revenue" after this phrase states: its `margin_of` ("operating
+    income … or 5.4% of revenue"), or its own metric when that is a margin ("Its operating
+    income rate rose … to 12.4% of revenue")."""
+    return ph.margin_of or (ph.metric if ph.unit == "%" else None)
+
+
+def _margin_of_revenue(text, sent_start, q, phrases) -> _Phrase | None:
+    """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin.
+
+    With no phrase before it in its sentence, the one a short sentence before ends on: "Now,
+    let's look at operating income. We delivered a 3% increase to $2 billion, or 8.1% of
+    revenue." (a call's way of naming the line it turns to)."""
     if q.kind != "pct" or not _OF_REVENUE.match(text, q.end, q.end + 40):
         return None
     for p in reversed(phrases):
-        if p.end <= q.first and q.first - p.end < 90:
-            return p if p.phrase.margin_of else None
-    return None
+        if p.end <= q.first:
+            if q.first - p.end < 90:
+                return p if _margin_metric(p.phrase) else None
+            return None
+    return _topic_before(text, sent_start)
+
+
+_TOPIC_END = re.compile(r"[\s.:]*")
+
+
+def _topic_before(text, sent_start) -> _Phrase | None:
+    """The margin phrase a short sentence right before `sent_start` ends on, if any."""
+    lo = max(0, sent_start - 80)
+    spans = split(text, lo, sent_start)
+    if len(spans) < 2 or spans[-1][1] - spans[-1][0] > 70:
+        return None  # (the first span may be cut by the window)
+    ps, pe = spans[-1]
+    found = find_phrases(text, ps, pe)
+    if not found:
+        return None
+    a, b, ph = found[-1]
+    if not _margin_metric(ph) or not _TOPIC_END.fullmatch(text, b, pe):
+        return None
+    return _Phrase(a, b, ph)
 
 
 def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, object] | None:
     """What the number binds to, without binding it (nothing is marked used): ("margin",
     phrase), ("phrase", phrase) or ("coord", the bound number it shares a phrase with)."""
-    margin = _margin_of_revenue(text, q, phrases)
+    margin = _margin_of_revenue(text, sent_start, q, phrases)
     if margin is not None:
         return "margin", margin
     post = _post_phrase(text, q, phrases, has_ai)
@@ -312,7 +348,7 @@ def _bind(q, phrases, link) -> _Bound | None:
             if p.start >= q.end and p.start - q.end < 40:
                 p.used = True
                 break
-        return _Bound(q, target.phrase.margin_of, "%", target, None, False)
+        return _Bound(q, _margin_metric(target.phrase), "%", target, None, False)
     if kind == "phrase":
         return _bound(q, target)
     return _Bound(q, target.metric, target.unit, target.phrase, None, target.guidance, coordinated=True)
@@ -403,6 +439,9 @@ def _coordinated(text, q, bound) -> _Bound | None:
     last = bound[-1]
     if not last.metric or UNIT_OF_KIND.get(q.kind) != last.unit:
         return None
+    if last.compared_end is not None and _FROM_TO.fullmatch(text, last.compared_end, q.first):
+        # "margin fell from 11.0% a year earlier to 8.8%": the level reached after a prior one.
+        return last
     gap = _mask_periods(text[last.q.end : q.first])
     if "@P" in gap:
         gap = _PREP_BEFORE_P.sub("", gap)
@@ -422,7 +461,10 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         metric, guidance = b.metric, b.guidance
         res = place(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
-        metric = _segmented(text, s, q, p, b.metric, segment, clauses, stems)
+        metric = _segmented(text, s, q, p, b.metric, segment, clauses, stems, phrases)
+        if not metric:
+            b.metric = ""  # a segment's figure we do not keep: numbers coordinated with it neither
+            return None
         guidance = guidance_section or _is_guidance(text, s, q, p, clauses, stems)
         res = place(text, s, e, q, p, periods, opening, ctx, guidance, used)
     b.guidance = guidance
@@ -450,34 +492,112 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     ), res
 
 
-def _segmented(text, sent_start, q, p, metric, segment, clauses, stems) -> str:
-    if not p.phrase.generic:
-        return metric
+def _segmented(text, sent_start, q, p, metric, segment, clauses, stems, phrases) -> str:
+    """The metric in its segment: "revenue" becomes "isg_revenue" where the sentence, its
+    heading or the sentence it refers back to is about ISG. "" when a segment is named for a
+    metric it does not report ("CSG gross margin", "the storage unit's operating margin"): a
+    segment's figure never becomes the company's, nor the company's a segment's."""
+    ph = p.phrase
+    if metric in vocab.SEGMENT_BASE:
+        return metric  # named with its segment ("ISG operating income … or 12.6% of revenue")
+    if not (ph.generic or _margin_metric(ph) == metric):
+        # A company metric ("gross margin", "EPS") with a segment name right before it or
+        # right after its number is the segment's: not ours.
+        return "" if _segment_attached(text, sent_start, q, p, clauses) else metric
     if _COMPANY_LEVEL.search(text, max(sent_start, p.start - 25), p.start):
-        return metric
+        return "" if ph.segment_only else metric
+    seg = _segment_near(text, q, p, clauses)
+    if seg is None:
+        hi = max(p.start, q.first)
+        # Every segment name holds a stem of SEGMENT_STEMS (lowercased): without one before
+        # the number, the subject clause need not be found.
+        if (stems.segment_end <= hi - sent_start if stems.segment_end is not None
+                else may_contain(text[sent_start:hi].lower(), vocab.SEGMENT_STEMS)):
+            lo = clauses.start_of(min(p.start, q.first), subject=True)
+            for m in vocab.SEGMENT_RE.finditer(text, lo, hi):
+                seg = m.lastgroup
+        if seg is None:
+            refined = _subject_metric(q, p, metric, phrases, clauses)
+            if refined is not None:
+                return refined
+            seg = segment or _referred_segment(text, sent_start, q, p, clauses)
+    if seg is None:
+        return "" if ph.segment_only else metric
+    return vocab.SEGMENT_METRIC.get((seg, metric), "")
+
+
+# After the number: "an operating margin of 14.8% for its server and networking unit".
+_SEGMENT_AFTER = re.compile(
+    r"\s*(?:for|at|in|within|from)\s+(?:the\s+|its\s+|Dell(?:'s|’s)\s+)?(?=\S)", re.IGNORECASE
+)
+
+
+def _segment_near(text, q, p, clauses) -> str | None:
+    """A segment named right after the number ("12.4% ISG", "14.8% for its server unit"), or
+    right after a number that comes before its phrase ("$10.3 billion ISG revenue")."""
     near = vocab.SEGMENT_RE.match(text, q.end + 1, q.end + 12) if q.end < p.start else None
     if near is None:
         # (Within the sentence: "Operating margin was 7.9%. ISG operating margin …" names
         # ISG for the next sentence, not for this number.)
         near = vocab.SEGMENT_RE.search(text, q.end, min(q.end + 6, clauses.end))
-    seg = None
-    if near is not None:
-        seg = "isg" if near["isg"] else "csg"
-    else:
-        hi = max(p.start, q.first)
-        # Every segment name holds "isg", "csg" or "solutions" (lowercased): without one
-        # before the number, the subject clause need not be found.
-        if (stems.segment_end <= hi - sent_start if stems.segment_end is not None
-                else may_contain(text[sent_start:hi].lower(), _SEGMENT_STEMS)):
-            lo = clauses.start_of(min(p.start, q.first), subject=True)
-            for m in vocab.SEGMENT_RE.finditer(text, lo, hi):
-                seg = "isg" if m["isg"] else "csg"
-        if seg is None:
-            seg = segment
-    return vocab.SEGMENT_METRIC.get((seg, metric), metric) if seg else metric
+    if near is None:
+        glue = _SEGMENT_AFTER.match(text, max(q.end, p.end), clauses.end)
+        if glue is not None:
+            near = vocab.SEGMENT_RE.match(text, glue.end(), clauses.end)
+    return near.lastgroup if near is not None else None
 
 
-_SEGMENT_STEMS = ("isg", "csg", "solutions")
+# A segment name, and its possessive, right before a phrase: "ISG gross margin", "CSG's EPS".
+_SEGMENT_BEFORE = re.compile(r"(?:'s|’s)?[\s-]*(?:\w+[\s-]+)?$")
+
+
+def _segment_attached(text, sent_start, q, p, clauses) -> bool:
+    lo = max(sent_start, p.start - 40)
+    for m in vocab.SEGMENT_RE.finditer(text, lo, p.start):
+        if _SEGMENT_BEFORE.fullmatch(text, m.end(), p.start):
+            return True
+    return _segment_near(text, q, p, clauses) is not None
+
+
+def _subject_metric(q, p, metric, phrases, clauses) -> str | None:
+    """"Servers and networking revenue made up the bulk of that, with $4.9 billion in revenue":
+    a generic phrase repeats the segment metric its clause opened with, when no number took it."""
+    lo = clauses.start_of(min(p.start, q.first), subject=True)
+    for other in phrases:
+        if other.start >= min(p.start, q.first):
+            break
+        if (other.start >= lo and not other.used and other.phrase.metric is not None
+                and vocab.SEGMENT_BASE.get(other.phrase.metric) == metric):
+            return other.phrase.metric
+    return None
+
+
+def _referred_segment(text, sent_start, q, p, clauses) -> str | None:
+    """The segment of the sentence before, when this one refers back to it ("Its operating
+    income rate rose …", "Sales within this segment hit …") and names no company before."""
+    hi = max(p.start, q.first)
+    lo = clauses.start_of(min(p.start, q.first), subject=True)
+    a = vocab.SEGMENT_ANAPHOR_RE.search(text, lo, hi)
+    if a is None or vocab.DELL_RE.search(text, lo, a.start()) is not None:
+        return None
+    return previous_segment(text, sent_start)
+
+
+def previous_segment(text: str, sent_start: int, depth: int = 3) -> str | None:
+    """The one segment the sentences before `sent_start` on its line are about: the last of
+    them that names segments, if it names one; through sentences that refer back in turn
+    ("ISG revenue rose 44%. The growth within this segment … Its margin …"). None when one
+    names two segments, names the company instead, or the line starts first."""
+    line = text.rfind("\n", 0, sent_start) + 1
+    spans = split(text, line, sent_start)
+    for ps, pe in reversed(spans[-depth:]):
+        segs = {vocab.SEGMENT_PARENT.get(m.lastgroup, m.lastgroup)
+                for m in vocab.SEGMENT_RE.finditer(text, ps, pe)}
+        if len(segs) == 1:
+            return segs.pop()
+        if segs or vocab.SEGMENT_ANAPHOR_RE.search(text, ps, pe) is None:
+            return None
+    return None
 
 
 def _is_guidance(text, sent_start, q, p, clauses, stems) -> bool:

@@ -18,9 +18,16 @@ from itertools import compress, product
 from bot.extract.vocab import Phrase
 
 _GROUPS = {
-    "{ISG}": "infrastructure_solutions_group_isg|infrastructure_solutions_group|isg",
-    "{CSG}": "client_solutions_group_csg|client_solutions_group|csg",
+    "{ISG}": "infrastructure_solutions_group_isg|infrastructure_solutions_group|isg|"
+             "infrastructure_{UNIT}",
+    "{CSG}": "client_solutions_group_csg|client_solutions_group|csg|"
+             "pc_{UNIT}|personal_computer_{UNIT}|computer_{UNIT}|client_{UNIT}",
+    "{SN}": "server_and_networking_{UNIT}|servers_and_networking_{UNIT}|server_and_network_{UNIT}|"
+            "servers_and_network_{UNIT}",
 }
+# The plain words news use for a segment ("the infrastructure unit", "its PC business"), as
+# vocab.SEGMENT_RE reads them.
+_UNITS = ("side", "unit", "division", "business", "segment", "arm")
 _AIM = "optimized|server|servers|infrastructure|factory"
 _REV = "revenue|revenues"
 _NONE = Phrase(None, None)
@@ -52,6 +59,7 @@ _SPECS: list[tuple[str, Phrase]] = [
     (f"infrastructure solutions? total? net? {_REV}", Phrase("isg_revenue", "USD")),
     ("{ISG}", Phrase("isg_revenue", "USD", weak=True, pre_only=True)),
     ("{CSG}", Phrase("csg_revenue", "USD", weak=True, pre_only=True)),
+    ("{SN}", Phrase("servers_networking_revenue", "USD", weak=True, pre_only=True)),
     (f"server|servers and networking net? {_REV}?", Phrase("servers_networking_revenue", "USD")),
     (f"storage net? {_REV}", Phrase("storage_revenue", "USD")),
     # AI.
@@ -73,7 +81,12 @@ _SPECS: list[tuple[str, Phrase]] = [
     ("gross profit? margin|margins rate|percentage?", Phrase("gross_margin", "%", margin_of="gross_margin")),
     ("gross profit", Phrase(None, "USD", margin_of="gross_margin")),
     ("gross margin dollars", _NONE),
-    ("operating income|profit? margin|margins", Phrase("operating_margin", "%", generic=True)),
+    ("operating income|profit? margin|margins|rate", Phrase("operating_margin", "%", generic=True)),
+    ("ebitda|net margin|margins", _NONE),
+    ("net profit margin|margins", _NONE),
+    # "In its PC unit, the margin was 4.7%": a segment's margin is its operating margin; with
+    # no segment named, a bare "margin" says nothing.
+    ("profit? margin|margins", Phrase("operating_margin", "%", generic=True, segment_only=True)),
     ("ebit margin|margins", Phrase("operating_margin", "%", generic=True)),
     ("adjusted free cash flow|flows", Phrase("free_cash_flow", "USD", accounting="non_gaap")),
     ("adjusted fcf", Phrase("free_cash_flow", "USD", accounting="non_gaap")),
@@ -108,9 +121,23 @@ _SPECS: list[tuple[str, Phrase]] = [
 _END = ""  # trie key of a phrase's end
 
 
+def _units(alternative: str) -> str:
+    """"pc_{UNIT}" → "pc_side|pc_unit|…": one alternative per word of `_UNITS`."""
+    if "{UNIT}" not in alternative:
+        return alternative
+    return "|".join(alternative.replace("{UNIT}", u) for u in _UNITS)
+
+
+def _unit_slot(slot: str) -> str:
+    optional = "?" if slot.endswith("?") else ""
+    return "|".join(_units(a) for a in slot.rstrip("?").split("|")) + optional
+
+
 def _slots(spec: str) -> list[list[tuple[str, ...]]]:
     for k, v in _GROUPS.items():
         spec = spec.replace(k, v)
+    if "{UNIT}" in spec:
+        spec = " ".join(_unit_slot(slot) for slot in spec.split(" "))
     slots = []
     for slot in spec.split():
         optional = slot.endswith("?")

@@ -45,20 +45,51 @@ class Phrase:
     accounting: str | None = None
     margin_of: str | None = None
     pre_only: bool = False  # names a metric only before its number ("ISG: $16.8B")
+    # A metric only inside a segment ("In its PC unit, the margin was 4.7%").
+    segment_only: bool = False
 
 
+# A segment named in prose: its official name, its abbreviation, or the plain words news use
+# ("the infrastructure unit", "its personal computer business", "its server and networking
+# unit"). The group is the segment: "isg", "csg", or "sn" (ISG's servers and networking line,
+# which Dell reports revenue for but no margin: a margin "for its server and networking unit"
+# is ISG's).
+_UNIT = r"(?:side|unit|units|division|business|businesses|segment|group|arm|operations?)"
 SEGMENT_RE = re.compile(
-    rf"{WB}(?P<isg>(?i:Infrastructure\s+Solutions\s+Group)|ISG)(?![A-Za-z])"
-    rf"|{WB}(?P<csg>(?i:Client\s+Solutions\s+Group)|CSG)(?![A-Za-z])",
+    rf"{WB}(?P<isg>(?i:Infrastructure\s+Solutions\s+Group)|ISG|"
+    rf"(?i:infrastructure(?:\s+solutions)?\s+{_UNIT}))(?![A-Za-z])"
+    rf"|{WB}(?P<csg>(?i:Client\s+Solutions\s+Group)|CSG|"
+    rf"(?i:(?:personal[\s-]+computers?|PCs?|computers?|client(?:\s+solutions)?)\s+{_UNIT}))"
+    rf"(?![A-Za-z])"
+    rf"|{WB}(?P<sn>(?i:servers?\s+(?:and|&)\s+network(?:ing)?\s+{_UNIT}))(?![A-Za-z])",
 )
+# Lowercase stems, one of which every match of SEGMENT_RE holds (a test before the regex).
+SEGMENT_STEMS = ("isg", "csg", "solutions", "infrastructure", "computer", "pc", "client", "network")
+# The segment a part of ISG belongs to, when a later sentence refers back to it.
+SEGMENT_PARENT = {"sn": "isg"}
 
-# Which metric a generic phrase becomes inside a segment.
+# Which metric a generic phrase becomes inside a segment. A segment with no entry for a
+# metric states no company figure: "the storage division's operating margin" is dropped.
 SEGMENT_METRIC = {
     ("isg", "revenue"): "isg_revenue",
     ("csg", "revenue"): "csg_revenue",
     ("isg", "operating_margin"): "isg_operating_margin",
     ("csg", "operating_margin"): "csg_operating_margin",
+    ("sn", "revenue"): "servers_networking_revenue",
+    ("sn", "operating_margin"): "isg_operating_margin",
 }
+# The company metric a segment metric refines ("Servers and networking revenue … with $4.9
+# billion in revenue": the generic "revenue" is the subject's).
+SEGMENT_BASE = {
+    "isg_revenue": "revenue", "csg_revenue": "revenue", "servers_networking_revenue": "revenue",
+    "storage_revenue": "revenue", "isg_operating_margin": "operating_margin",
+    "csg_operating_margin": "operating_margin",
+}
+# A sentence that refers back to the segment the sentence before it was about: "Its operating
+# income rate rose …", "Sales within this segment hit …", "The unit's margin …".
+SEGMENT_ANAPHOR_RE = re.compile(
+    rf"\b(?:(?:this|that|the)\s+{_UNIT}(?:'s|’s)?|[Ii]ts)\b", re.IGNORECASE
+)
 
 AI_RE = re.compile(r"\bAI\b")
 

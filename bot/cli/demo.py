@@ -1,0 +1,23 @@
+"""`marketbot demo`: the whole pipeline offline."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.base import cli
+
+
+@cli.command()
+@click.option("--keep", metavar="DIR", help="Keep the demo database in DIR.")
+def demo(keep: str | None) -> None:
+    """Run the whole pipeline offline on bundled sample items and show the result.
+
+    No Slack, no internet: a temporary database, a bundled feed of real Dell
+    texts, the default rules; prints the alerts it would post and the figures.
+
+    \b
+    Example:
+      marketbot demo
+    """
+    from bot.demo import run_demo
+    run_demo(keep)
