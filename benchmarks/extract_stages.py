@@ -3,9 +3,9 @@
     python benchmarks/extract_stages.py [--docs N] [--repeat K]
 
 Runs the stages of `bot.extract.document.figures_of` one by one over the benchmark's 5 KB
-pieces (benchmarks/extraction.py) and prints the CPU time of each per document: the
-reporting period (head windows and their period phrases), tables, the number scan,
-sentence splitting, period phrases near numbers, headings (Sections), narrative binding
+pieces (benchmarks/extraction.py) and prints the CPU time of each per document: tables,
+the number scan, sentence splitting, period phrases near numbers, the reporting period
+(the text's own, read from its head), headings (Sections), narrative binding
 (sentence_figures) and the final fill and dedupe. The best of K runs is printed (the
 machine is shared: the minimum is the least disturbed).
 
@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.extraction import DEFAULT_DIR, five_kb_docs
 from bot.extract import document, tables
-from bot.extract.context import DocContext, Sections, reporting_period
+from bot.extract.context import DocContext, GuidanceThread, Sections, document_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import find_periods, iter_periods
+from bot.extract.periods import find_periods
 from bot.extract.sentences import split
 from bot.fiscal import DELL
 
@@ -41,27 +41,27 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
     """`document.figures_of`, stage by stage, adding each stage's CPU seconds to `spent`."""
     clock = time.process_time
     t0 = clock()
-    default = reporting_period(text, iter_periods(text, calendar, document.head_windows(text)),
-                               published, calendar)
-    ctx = DocContext(published=published, calendar=calendar, default=default)
-    t1 = clock()
-    found_tables = tables.find_tables(text, ctx)
+    found_tables = tables.find_tables(text, DocContext(published=published, calendar=calendar))
     skip = [(t.start, t.end) for t in found_tables]
-    t2 = clock()
+    t1 = clock()
     quantities = find_quantities(text, skip)
     starts = [q.start for q in quantities]
-    t3 = clock()
+    t2 = clock()
     spans = split(text)
-    t4 = clock()
+    t3 = clock()
     periods = find_periods(text, calendar, document._windows(quantities, spans, starts))
     pstarts = [p.start for p in periods]
+    t4 = clock()
+    default = document_period(text, document._with_head(text, calendar, periods), published, calendar)
+    ctx = DocContext(published=published, calendar=calendar, default=default)
     t5 = clock()
-    spent["reporting period"] += t1 - t0
-    spent["tables"] += t2 - t1
-    spent["numbers"] += t3 - t2
-    spent["sentences"] += t4 - t3
-    spent["periods"] += t5 - t4
+    spent["tables"] += t1 - t0
+    spent["numbers"] += t2 - t1
+    spent["sentences"] += t3 - t2
+    spent["periods"] += t4 - t3
+    spent["reporting period"] += t5 - t4
     sections = Sections()
+    thread = GuidanceThread(ctx)
     out = []
     for s, e in spans:
         if skip and document._inside(s, skip) and document._inside(e - 1, skip):
@@ -69,13 +69,21 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
         a = clock()
         sentence = text[s:e]
         is_heading = sections.update(sentence)
+        if is_heading:
+            thread.heading(text, s, e, sections.guidance)
+            sections.after(sentence)
+            spent["headings"] += clock() - a
+            continue
         i, j = bisect_left(starts, s), bisect_left(starts, e)
         b = clock()
-        if not is_heading and i < j:
-            ps = periods[bisect_left(pstarts, s - 40) : bisect_left(pstarts, e + 40)]
+        if i < j:
             sctx = document._year_section(ctx) if sections.full_year else ctx
-            out.extend(sentence_figures(text, (s, e), quantities[i:j], ps, sctx, sections.segment,
-                                        sections.guidance))
+            for ps_, pe_, qi, qj in document._pieces(s, e, i, j, starts):
+                ps = periods[bisect_left(pstarts, ps_ - 40) : bisect_left(pstarts, pe_ + 40)]
+                found = sentence_figures(text, (ps_, pe_), quantities[qi:qj], ps, sctx,
+                                         sections.segment, sections.guidance)
+                out.extend(thread.carry(text, ps_, found))
+        thread.after(text, s, e, periods[bisect_left(pstarts, s) : bisect_left(pstarts, e)])
         c = clock()
         sections.after(sentence)
         spent["headings"] += (b - a) + (clock() - c)
@@ -84,7 +92,7 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
     figs = document._fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
-    figs = document.dedupe(figs)
+    figs = document.dedupe([document._at_period_end(document._expected(f, ctx)) for f in figs])
     spent["fill + dedupe"] += clock() - t6
     return figs
 

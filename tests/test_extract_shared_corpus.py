@@ -63,28 +63,50 @@ def test_every_fold_is_whole_sources_and_the_same_each_run(bench):
 
 
 def test_the_benchmark_prints_held_out_first_and_hides_held_out_errors():
-    run = subprocess.run([sys.executable, "benchmarks/extraction.py", str(CORPUS),
-                          "--config", str(CONFIG), "--docs", "0", "--fold", "1", "--verbose"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/extraction.py",
+            str(CORPUS),
+            "--config",
+            str(CONFIG),
+            "--docs",
+            "0",
+            "--fold",
+            "1",
+            "--verbose",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     out = run.stdout
     order = [out.index(s) for s in ("HELD OUT BY SOURCE", "POOLED HELD-OUT", "WHOLE CORPUS")]
     assert order == sorted(order)
     assert "HELD-OUT FP" not in out and "HELD-OUT MISS" not in out
     assert "FP   " in out or "MISS " in out
-    refused = subprocess.run([sys.executable, "benchmarks/extraction.py", str(CORPUS),
-                              "--docs", "0", "--verbose"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    refused = subprocess.run(
+        [sys.executable, "benchmarks/extraction.py", str(CORPUS), "--docs", "0", "--verbose"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and "--fold" in refused.stderr
 
 
-@pytest.mark.parametrize(("name", "company", "group"), [
-    ("2024-02-29_nbcchicago-cnbc-dell-q4fy24-news", "DELL", "cnbc"),
-    ("undated_supernews-cnbc-dell-q4fy25-news", "DELL", "cnbc"),
-    ("undated_tariffsentiment-dell-q2fy25-call-transcript", "DELL", "tariffsentiment"),
-    ("2025-05-29_dell-q1fy26-press-release", "DELL", "dell"),
-    ("seed-003-dell-q2fy26-analysis", "DELL", "seed"),
-    ("2024-06-05_livemint-hpe-q2fy24-news", "HPE", "HPE"),
-])
+@pytest.mark.parametrize(
+    ("name", "company", "group"),
+    [
+        ("2024-02-29_nbcchicago-cnbc-dell-q4fy24-news", "DELL", "cnbc"),
+        ("undated_supernews-cnbc-dell-q4fy25-news", "DELL", "cnbc"),
+        ("undated_tariffsentiment-dell-q2fy25-call-transcript", "DELL", "tariffsentiment"),
+        ("2025-05-29_dell-q1fy26-press-release", "DELL", "dell"),
+        ("seed-003-dell-q2fy26-analysis", "DELL", "seed"),
+        ("2024-06-05_livemint-hpe-q2fy24-news", "HPE", "HPE"),
+    ],
+)
 def test_source_groups(name, company, group):
     assert source_group(name, company) == group

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.extract import vocab
+from bot.extract.cues import may_contain
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved, resolve
 from bot.extract.placement import attached_after
@@ -143,3 +144,104 @@ def as_comparative(found, prior: Prior, text):
                   confidence=round(max(0.05, fig.confidence - 0.1), 2))
     return fig, pending
 
+
+
+# --- earlier guidance ---------------------------------------------------------------------------
+# Guidance quoted beside the guidance that replaces it, or beside the result it was for, is
+# guidance for the same period, marked comparative (corpus NOTES: "up from its prior forecast
+# of $15 billion" → guidance, comparative, same period).
+
+# "up from its prior forecast of $15 billion", "from a prior forecast of $1.82 to $1.92",
+# "just 90 days after setting it at $50B", "which it had guided to $9.40".
+_PRIOR_GUIDANCE = re.compile(
+    r"(?:\b(?:prior|previous|earlier|old|original|initial|last)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:forecasts?|projections?|guidance|expectations?|outlook|targets?|guides?|views?|range)"
+    r"|\b(?:setting|set|pegging|pegged|putting|guiding)\s+"
+    r"(?:it|them|that|this|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:at|to)"
+    r"|\b(?:had|previously)\s+"
+    r"(?:forecast|guided|expected|projected|targeted|predicted|called\s+for)"
+    r"(?:\s+[\w-]+){0,4}?)"
+    r"\s*(?:of|at|was|were|for|to\s+be|to|:)?\s*(?:between\s+)?$",
+    re.IGNORECASE,
+)
+# A verb that moves guidance: "raised its AI server forecast to $20 billion from $15 billion".
+_REVISION = re.compile(
+    r"\b(?:rais(?:e|es|ed|ing)|lift(?:s|ed|ing)?|boost(?:s|ed|ing)?|increas(?:e|es|ed|ing)|"
+    r"hik(?:e|es|ed|ing)|bump(?:s|ed|ing)?|lower(?:s|ed|ing)?|cut(?:s|ting)?|trim(?:s|med|ming)?|"
+    r"reduc(?:e|es|ed|ing)|revis(?:e|es|ed|ing)|upgrad(?:e|es|ed|ing)|downgrad(?:e|es|ed|ing)|"
+    r"tighten(?:s|ed|ing)?|narrow(?:s|ed|ing)?)\b",
+    re.IGNORECASE,
+)
+# Guidance quoted with a result, after a comparison: "(compared to an estimate of $6.1 billion
+# and guidance of about $5 billion)", "above our guidance range of $0.28 - $0.34".
+_RESULT_GUIDANCE = re.compile(
+    r"\b(?:guidance|guided|outlook|forecast|guide)(?:\s+range)?\s*(?:of|:|was|at|for)?\s*"
+    r"(?:between\s+)?$",
+    re.IGNORECASE,
+)
+_VERSUS = re.compile(
+    r"[(]|\b(?:compared|versus|vs\.?|against|above|below|beat|beating|topped|topping|missed|"
+    r"missing|"
+    r"exceed\w*|ahead\s+of|short\s+of|in\s+line\s+with|within|high\s+end|low\s+end)\b",
+    re.IGNORECASE,
+)
+# Every cue above holds one of these (lowercased): a sentence with none quotes no earlier guidance.
+GUIDANCE_WORDS = ("forecast", "projection", "guid", "expectation", "outlook", "target", "view",
+                  "range", "setting", "set ", "pegg", "putting", "had ", "previously")
+
+
+def earlier_guidance(text, sent_start, q, bound, cue):
+    """Guidance an earlier statement gave for the period of the figure the sentence just stated.
+
+    Returns None (not earlier guidance), False (earlier guidance with no figure before it to
+    take its metric from: dropped) or (Figure, Resolved | None): guidance, comparative, the
+    metric and period of that figure ("raised its forecast to $20 billion from $15 billion").
+    `cue`: the number's `compare_cue`."""
+    lo = max(sent_start, q.first - 90)
+    m = _PRIOR_GUIDANCE.search(text, lo, q.first)
+    if m is None and cue is not None and cue.group().lower().rstrip().endswith("from"):
+        if (_REVISION.search(text, sent_start, cue.start())
+                and vocab.GUIDANCE_RE.search(text, sent_start, cue.start())):
+            m = cue  # "raised … forecast to $45 billion from $40 billion"
+    unit = _unit_for_kind(q)
+    prev = next((b for b in reversed(bound) if b.unit == unit and b.metric), None)
+    if m is None:
+        r = _RESULT_GUIDANCE.search(text, lo, q.first)
+        if (r is None or prev is None or prev.guidance
+                or not _VERSUS.search(text, prev.q.end, r.start())):
+            return None
+        m = r
+    if prev is None:
+        return False
+    pending = None
+    if prev.period is None:
+        if prev.resolved is None or not prev.resolved.open:
+            return False
+        pending = prev.resolved
+    start = m.start()
+    return Figure(
+        metric=prev.metric, basis="guidance", value=q.value, unit=prev.unit,
+        period=prev.period.label if prev.period else None,
+        evidence=text[start : q.end].strip(), span=(start, q.end), approx=q.approx,
+        low=q.low, high=q.high, accounting=prev.accounting, comparative=True,
+        confidence=0.7 if q.approx else 0.75,
+    ), pending
+
+
+def may_quote_guidance(low: str) -> bool:
+    """Whether a lowercased sentence may quote earlier guidance (a test before the regexes)."""
+    return may_contain(low, GUIDANCE_WORDS)
+
+
+# "raising our AI server shipment guidance $5 billion to $20 billion", "raised the FY27 guide by
+# roughly $27B of revenue (to $165–169B)": the first number is the raise, the second the level.
+_INCREMENT_GAP = re.compile(r"(?:\s+(?:of|in)\s+[^\d$%()]{1,40}?)?\s*[(,]?\s*to\s*", re.IGNORECASE)
+
+
+def increment(text, sent_start, q, nxt) -> bool:
+    """Whether q is the amount a revision moved guidance by, and `nxt` the level it reached."""
+    if _unit_for_kind(q) != _unit_for_kind(nxt) or nxt.first - q.end > 60:
+        return False
+    if not _INCREMENT_GAP.fullmatch(text, q.end, nxt.first):
+        return False
+    return _REVISION.search(text, max(sent_start, q.first - 100), q.first) is not None

@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import date
 
 from bot.extract import tables
-from bot.extract.context import DocContext, Sections, reporting_period
+from bot.extract.context import DocContext, GuidanceThread, Sections, document_period
 from bot.extract.narrative import sentence_figures
 from bot.extract.numbers import find_quantities
-from bot.extract.periods import Resolved, find_periods, iter_periods
+from bot.extract.periods import PeriodMention, Resolved, find_periods
 from bot.extract.sentences import split
 from bot.figures import Figure
 from bot.fiscal import FiscalCalendar, Period
@@ -33,35 +33,65 @@ _YEARS = (1900, 9000)
 def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> list[Figure]:
     if published is not None and not _YEARS[0] <= published.year <= _YEARS[1]:
         published = None
-    default = reporting_period(text, iter_periods(text, calendar, head_windows(text)), published, calendar)
-    ctx = DocContext(published=published, calendar=calendar, default=default)
-    found_tables = tables.find_tables(text, ctx)
+    found_tables = tables.find_tables(text, DocContext(published=published, calendar=calendar))
     skip = [(t.start, t.end) for t in found_tables]
     quantities = find_quantities(text, skip)
     starts = [q.start for q in quantities]
     spans = split(text)
-    # Period phrases matter only near a number or at the start of a sentence that has one.
+    # Period phrases matter only near a number or at the start of a sentence that has one,
+    # and in the text's head, where it says which period it reports.
     periods = find_periods(text, calendar, _windows(quantities, spans, starts))
+    default = document_period(text, _with_head(text, calendar, periods), published, calendar)
+    ctx = DocContext(published=published, calendar=calendar, default=default)
     pstarts = [p.start for p in periods]
     sections = Sections()
+    thread = GuidanceThread(ctx)
     out: list[tuple[Figure, Resolved | None]] = []
     for s, e in spans:
         if skip and _inside(s, skip) and _inside(e - 1, skip):
             continue  # a sentence of a table (most texts have none: no search then)
         sentence = text[s:e]
         is_heading = sections.update(sentence)
+        if is_heading:
+            thread.heading(text, s, e, sections.guidance)
+            sections.after(sentence)
+            continue
         i, j = bisect_left(starts, s), bisect_left(starts, e)
-        if not is_heading and i < j:
+        if i < j:
             sctx = _year_section(ctx) if sections.full_year else ctx
             for ps_, pe_, qi, qj in _pieces(s, e, i, j, starts):
                 ps = periods[bisect_left(pstarts, ps_ - 40) : bisect_left(pstarts, pe_ + 40)]
-                out.extend(sentence_figures(text, (ps_, pe_), quantities[qi:qj], ps, sctx,
-                                            sections.segment, sections.guidance))
+                found = sentence_figures(text, (ps_, pe_), quantities[qi:qj], ps, sctx,
+                                         sections.segment, sections.guidance)
+                out.extend(thread.carry(text, ps_, found))
+        thread.after(text, s, e, periods[bisect_left(pstarts, s) : bisect_left(pstarts, e)])
         sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
     for t in found_tables:
         figs.extend(t.figures)
-    return dedupe(figs)
+    return dedupe([_at_period_end(_expected(f, ctx)) for f in figs])
+
+
+def _expected(f: Figure, ctx: DocContext) -> Figure:
+    """A result for a period that had not ended when the text was written is an expectation:
+    "will generate about $50 billion … in the current fiscal year". (An undated text may list
+    results after the quarter it opens with: there the basis stands.)"""
+    if f.basis != "actual" or f.comparative or f.table or f.period is None or ctx.published is None:
+        return f
+    if ctx.calendar.bounds(Period.parse(f.period))[1] < ctx.published:
+        return f
+    return replace(f, basis="guidance")
+
+
+# Balances measured at a moment, not over a period: one stated "for the year" ("exiting our
+# fiscal year at $2.9 billion") is the balance at the year's end, the end of its fourth quarter.
+_BALANCES = frozenset({"ai_backlog"})
+
+
+def _at_period_end(f: Figure) -> Figure:
+    if f.metric in _BALANCES and f.period is not None and "-Q" not in f.period:
+        return replace(f, period=f"{f.period}-Q4")
+    return f
 
 
 # A sentence is read by comparing its numbers and phrases with each other; a run-on
@@ -107,8 +137,11 @@ def _fill_open_periods(
         elif _fits_open(r, default):
             p = default.year_ago() if r.shift == "year_ago" else default.previous() if r.shift else default
             f = replace(f, period=p.label, confidence=round(max(0.05, f.confidence - 0.1), 2))
-        if f.comparative and f.period is None:
-            continue  # a prior-period value with no period to put it in
+        if f.comparative and f.period is None and (default is not None or r is None or r.shift is None):
+            # A prior-period value with no period to put it in. In a text that names no
+            # period at all, "up from $2.6 billion in the previous quarter" is still the
+            # previous quarter's value, of a period the text leaves unknown: kept.
+            continue
         out.append(f)
     return out
 
@@ -145,24 +178,12 @@ def _year_section(ctx: DocContext) -> DocContext:
 
 
 _HEAD = 2500
-_HEAD_WORDS = ("result", "Result", "RESULT", "earnings", "Earnings", "Summary", "summary", "report", "Report",
-               "posted", "deliver", "Deliver", "announce")
 
 
-def head_windows(text: str) -> list[tuple[int, int]]:
-    """Where a text may name the period it reports: around "results", "reported", "Summary"…"""
-    head = text[:_HEAD]
-    found = []
-    for w in _HEAD_WORDS:
-        i = head.find(w)
-        while i >= 0:
-            found.append((i - 90, i + 90))
-            i = head.find(w, i + 1)
-    windows = _merge(found)
-    if windows:  # cut at the text's ends once: the windows past them joined the first or last
-        windows[0] = (max(0, windows[0][0]), windows[0][1])
-        windows[-1] = (windows[-1][0], min(len(text), windows[-1][1]))
-    return windows
+def _with_head(text: str, calendar: FiscalCalendar, periods: list[PeriodMention]) -> list[PeriodMention]:
+    """The period phrases of the text's head and those near its numbers, in text order."""
+    head = find_periods(text, calendar, [(0, min(len(text), _HEAD))])
+    return head + [p for p in periods if p.start >= _HEAD]
 
 
 def _windows(quantities, spans, starts) -> list[tuple[int, int]]:

@@ -29,6 +29,9 @@ from bot.extract.comparisons import (
     as_comparative,
     compare_cue,
     comparison,
+    earlier_guidance,
+    increment,
+    may_quote_guidance,
     period_after_compared,
 )
 from bot.extract.context import DocContext
@@ -121,6 +124,7 @@ class _Bound:
     coordinated: bool = False
     resolved: Resolved | None = None
     compared_end: int | None = None  # a prior-period value: where its time phrase ends
+    accounting: str | None = None
 
 
 def sentence_figures(
@@ -168,24 +172,38 @@ def sentence_figures(
     bound: list[_Bound] = []
     skip_next = False
     last_compared: int | None = None
+    quotes_guidance = may_quote_guidance(low)
+    raised_link = None  # the phrase of an increment ("raised … guidance $5 billion to $20 billion")
     for i, q in enumerate(quantities):
         if skip_next:
             skip_next = False
             continue
         if q.kind == "bps":
             continue
+        nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         # A number that binds to no phrase, is no comparison and no range changes nothing
         # whatever the filters say: skip them (most numbers of a flattened table).
         link = _find_binding(text, s, q, phrases, bound, has_ai)
-        if link is None and q.low is None and last_compared is None and cues[i] is None:
+        if nxt is not None and cues[i] is None and increment(text, s, q, nxt):
+            raised_link = link  # the level after "to" is the figure, with this number's phrase
             continue
-        if not_a_figure(text, s, q, clauses, cites):
+        if raised_link is not None:
+            link, raised_link = link or raised_link, None
+        if (link is None and q.low is None and last_compared is None and cues[i] is None
+                and not quotes_guidance):
             continue
         if other_at is None:
             other_at = vocab.first_other_company(text, s, e)
         if q.first > other_at and about_another_company(text, s, q, clauses):
             continue
-        nxt = quantities[i + 1] if i + 1 < len(quantities) else None
+        if quotes_guidance:
+            earlier = earlier_guidance(text, s, q, bound, cues[i])
+            if earlier is not None:
+                if earlier is not False:
+                    out.append(earlier)
+                continue
+        if not_a_figure(text, s, q, clauses, cites):
+            continue
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
@@ -473,7 +491,7 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     b.period = res.period
     b.resolved = res
     b.metric = metric
-    acc = _accounting(text, s, p, q, stems)
+    acc = b.accounting = _accounting(text, s, p, q, stems)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
     value = mid if mid is not None else q.value
     return Figure(
@@ -681,11 +699,12 @@ def _evidence_span(text, s, e, q, p, periods) -> tuple[int, int]:
 
 
 def _confidence(q: Quantity, p: _Phrase, res: Resolved) -> float:
-    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit)
+    return _confidence_of(p.phrase.weak, q.approx, q.kind == "num", res.period is not None, res.explicit,
+                          res.inferred)
 
 
-@cache  # a pure function of five flags, asked for every figure
-def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool) -> float:
+@cache  # a pure function of six flags, asked for every figure
+def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit: bool, inferred: bool) -> float:
     c = 0.9
     if weak:
         c -= 0.15
@@ -693,7 +712,7 @@ def _confidence_of(weak: bool, approx: bool, bare: bool, placed: bool, explicit:
         c -= 0.05
     if bare:
         c -= 0.1
-    if not placed:
+    if not placed or inferred:  # no period, or only the text's own (it names none)
         c -= 0.1
     elif not explicit:
         c -= 0.05

@@ -70,7 +70,12 @@ _HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-p
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
 _RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
-_BETWEEN = EndCue(r"\b(?:between|range\s+of|ranging\s+from)\s*$", ends=("between", "of", "from"))
+# (Guidance words: "its earlier expectations of $101 billion and $105 billion".)
+_BETWEEN = EndCue(
+    r"\b(?:between|range\s+of|ranging\s+from|"
+    r"(?:forecasts?|projections?|guidance|expectations?|outlook|targets?|view)\s+(?:of|for))\s*$",
+    ends=("between", "of", "from", "for"),
+)
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
     r"\b(?:from|up|down|rose|fell|grew|increased|decreased|declined|jumped|climbed|"
@@ -133,7 +138,10 @@ def _raw_or_bare(m: re.Match) -> Quantity | None:
     elif scale and len(scale) > 1:
         kind = "num"
     elif scale:
-        return None  # "5b" with no currency: not a figure, and no range end
+        # "5b" with no currency is not a figure, but it may end a range ("$165–169B"): a bare
+        # number that carries its scale to the first half.
+        value = float(round(float(number.replace(",", "")) * _SCALES[scale.lower()]))
+        return Quantity("bare", value, start, m.end(), scale=_SCALES[scale.lower()])
     else:
         return Quantity("bare", float(number.replace(",", "")), start, m.end())
     value = float(number.replace(",", ""))
@@ -279,7 +287,10 @@ def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
     elif a.kind == "usd" and a.scale == 1.0 and b.scale > 1.0 and b.kind in ("usd", "num"):
         a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
         b = replace(b, kind="usd")
-    elif a.kind == "usd" and b.kind == "bare":
+    elif a.kind == "usd" and b.kind == "bare" and b.scale > 1.0 and a.scale == 1.0:
+        a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
+        b = replace(b, kind="usd")
+    elif a.kind == "usd" and b.kind == "bare" and b.scale == 1.0:
         b = replace(b, kind="usd")
     return a, b
 

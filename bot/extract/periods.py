@@ -37,24 +37,41 @@ def _date_re(k: str) -> str:
 
 _YR = r"'?(?P<{}>(?:19|20)\d{{2}}|\d{{2}})(?![\d%])"
 _ORDW = r"(?:first|second|third|fourth|1st|2nd|3rd|4th)"
-_FISCAL = r"(?:fiscal(?:\s+year)?\s*|fy\s?)"
+_FISCAL = r"(?:fiscal(?:[\s-]+year)?[\s-]*|fy[\s-]?)"
+_MONTH_YEAR = rf"(?P<mon_{{0}}>{_MONTH}),?\s+(?P<{{0}}>(?:19|20)\d{{{{2}}}})"
+# A full year named by its end, or its quarter word followed by a year: not fullyear/quarter + calendar.
+_NO_YEAR_AFTER = r"(?![\s-]*'?(?:(?:19|20)\d{2}|\d{2})(?![\w%])|,?\s+(?:which\s+)?end(?:s|ed|ing)\s+(?:in\s+)?" + _MONTH + ")"
 
 # (kind, the characters a phrase of that kind can start with, pattern)
 _PATTERNS = [
+    # "fiscal year ending in February 2025", "the current fiscal year, which ends in January 2027"
+    ("fyend", "tcfy", (r"(?:(?:the|this)\s+)?(?:(?:current|full)\s+)?(?:fiscal\s+)?year,?\s+(?:which\s+)?"
+                       r"end(?:s|ed|ing)\s+(?:in\s+)?" + _MONTH_YEAR.format("fey"))),
+    # "fiscal 2025/26" (Lenovo), "its 2023/2024 fiscal year": the year that ends in the second
+    ("fyslash", "f12", (r"fiscal\s+(?:year\s+)?(?:19|20)\d{2}\s*/\s*(?P<ys1>(?:19|20)?\d{2})(?![\d%])|"
+                        r"(?:19|20)\d{2}\s*/\s*(?P<ys2>(?:19|20)?\d{2})[\s-]+fiscal(?:[\s-]+year)?")),
+    # "Q3'24", "Q2 '25": a fiscal quarter with its year's last two digits
+    ("qapos", "q", r"q(?P<q7>[1-4])\s?['’](?P<y7>\d{2})(?![\d%])"),
     # "Q2 FY2026", "1QFY26", "Q3 of fiscal 2026"
     ("qfy", "q1-4", rf"(?:q(?P<q1>[1-4])|(?P<q2>[1-4])q)\s*(?:of\s+)?{_FISCAL}" + _YR.format("y1")),
     # "fiscal Q1 2026", "fiscal first quarter of 2026": the year of a fiscal quarter
     ("fqy", "f", rf"fiscal\s+(?:q(?P<q6>[1-4])|(?P<o4>{_ORDW})[\s-]+quarter)(?:\s+of)?,?\s+" + _YR.format("y5")),
-    # "FY26 Q3", "fiscal 2026 second quarter"
+    # "FY26 Q3", "fiscal 2026 second quarter", "fiscal-2026 first-quarter"
     ("fyq", "f", rf"{_FISCAL}" + _YR.format("y2") + rf"\s*(?:q(?P<q3>[1-4])|(?P<o1>{_ORDW})[\s-]+quarter)"),
     # "first quarter fiscal 2026", "Third-quarter FY26", "second quarter of fiscal year 2026"
     ("oqfy", "fst1-4", (rf"(?:fiscal\s+)?(?P<o2>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter(?:\s+(?:of|for))?(?:\s+the)?,?\s+"
                          rf"{_FISCAL}" + _YR.format("y3"))),
+    # "the second quarter of its 2026 fiscal year"
+    ("oqyf", "fst1-4", (rf"(?P<o7>{_ORDW})[\s-]+quarter\s+of\s+(?:its|the|our|their)\s+(?P<y10>(?:19|20)\d{{2}})"
+                         r"[\s-]+fiscal(?:[\s-]+year)?")),
+    # "first quarter 2024", "Q1 2024": a fiscal quarter or a calendar one, as the text's context says
+    ("qyear", "q1-4fst", (rf"(?:q(?P<q8>[1-4])|(?:fiscal\s+)?(?P<o6>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter)"
+                          r"(?:\s+of)?\s+(?P<y8>(?:19|20)\d{2})(?![\w%]|[.,]\d)")),
     # "quarter ended August 1, 2025", "Three Months Ended August 1, 2025", "fiscal year ended January 31, 2025"
     ("ended", "qtfysn", (rf"(?P<span>quarter|three[\s-]+months|(?:fiscal\s+)?year|twelve[\s-]+months|six[\s-]+months|"
                          rf"nine[\s-]+months)\s+(?:ended|ending)\s+(?:on\s+)?{_date_re('e')}")),
     # "full-year FY26", "FY2026", "fiscal 2027", "fiscal year 2027"
-    ("fy", "f", rf"(?:full[\s-]+(?:fiscal[\s-]+)?year\s+)?(?:{_FISCAL})" + _YR.format("y4")),
+    ("fy", "f", rf"(?:full[\s-]+(?:fiscal[\s-]+)?year[\s-]+(?:{_FISCAL})?|{_FISCAL})" + _YR.format("y4")),
     # Six-month, nine-month, year-to-date and trailing totals: not one quarter or year.
     ("partial", "fs12hqnyltp", (r"(?:first|second|1st|2nd)[\s-]+half|(?<![\w-])[hq]?[12]h(?![\w])|(?<![\w-])h[12](?![\w-])|"
                                 r"half[\s-]+year|six[\s-]+months?|nine[\s-]+months?|year[\s-]+to[\s-]+date|ytd|"
@@ -63,11 +80,17 @@ _PATTERNS = [
                                 r"trailing[\s-]+twelve[\s-]+months?")),
     # "Q1", "the first quarter", "fiscal second quarter"
     ("q", "q1-4fst", rf"q(?P<q4>[1-4])(?![\w])|(?P<q5>[1-4])q(?![\w])|(?:fiscal\s+)?(?P<o3>{_ORDW})[\s-]+(?:fiscal[\s-]+)?quarter"),
-    ("fullyear", "ftc", r"full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current)\s+fiscal\s+year|(?:this|the\s+current)\s+fiscal"),
+    # "full year", "our fiscal year", "this year", "during the year", "annual": a whole fiscal year
+    ("fullyear", "ftcoida", (r"(?:full[\s-]+(?:fiscal[\s-]+)?year|(?:the|this|current|our|its)\s+fiscal\s+year|"
+                             r"(?:this|the\s+current)\s+fiscal|this\s+year|"
+                             r"(?:during|throughout|over|for)\s+the\s+(?:full\s+)?(?:fiscal\s+)?year"
+                             r"(?![\s-]*(?:ago|earlier|before|prior|end|ended|ending|over|on|to)\b)|"
+                             r"annual(?:ly)?(?![\w-]))" + _NO_YEAR_AFTER)),
     ("nextyear", "n", r"next\s+fiscal\s+year"),
-    ("thisq", "tcli", r"(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))\s+quarter|in[\s-]quarter"),
+    ("thisq", "tcliq", (r"(?:(?:this|the\s+current|current|the|last|the\s+(?:latest|most\s+recent|just[\s-]ended))"
+                        r"\s+quarter|in[\s-]quarter|quarterly)(?!\s+end(?:ed|ing)\b)")),
     ("nextq", "nt", r"(?:next|the\s+(?:coming|upcoming|following))\s+quarter"),
-    # A bare date: a quarter if it is a fiscal quarter end ("as of August 1, 2025").
+    # A date: a quarter if it is a fiscal quarter end ("as of August 1, 2025", "As of January 31").
     ("date", "jfmasond", _date_re("d")),
     # A calendar year: "in 2024", "2026 EPS", "calendar 2025", "CY25".
     ("calendar", "c12", r"(?:calendar(?:\s+year)?\s+|cy\s?'?)(?:(?:19|20)\d{2}|\d{2})|(?<![\w$.,])(?:19|20)\d{2}(?![\w%]|,\d|\.\d)"),
@@ -107,10 +130,12 @@ LOWER_PERIOD_RE = re.compile(
 # holds the letters the alternatives open with: most word starts fail that one test instead of
 # being tried against each alternative in turn.
 _STARTS = re.compile(
-    rb" (?=[qftsnhylpcijmaod1-4])(?:q(?:[1-4]|u(?=arter +end))|1[qsh9]|2[qnh0]|3[qr]|4[qt]|f(?:i[sr]|y|ou|ul|eb)|s(?:ec|ix|ep)|"
-    rb"t(?:hi[rs]|hr(?=ee)|he(?= +(?:qu|cur|comi|lat|mos|jus|upc|fol|fis))|we|ra|tm)|"
-    rb"y(?:e(?=ar(?: +end|[ -]+to[ -]))|td)|h(?:al(?=f[ -]+year)|[12])|n(?:in|ex|ov)|l(?:as|tm)|"
-    rb"p(?:as|rio|rev)|c(?:ur|al|y)|in(?=[ -]qu)|j(?:an|u[nl])|ma(?=rch|y)|a(?:pr|ug)|oct|dec(?=ember))"
+    rb" (?=[qftsnhylpcijmaod1-4])(?:q(?:[1-4]|u(?=arter(?: +end|ly)))|1[qsh9]|2[qnh0]|3[qr]|4[qt]|"
+    rb"f(?:i[sr]|y|ou|ul|eb|or(?= +the +))|s(?:ec|ix|ep)|"
+    rb"t(?:hi[rs]|hr(?=ee|oughout)|he(?= +(?:qu|cur|comi|lat|mos|jus|upc|fol|fis|ful))|we|ra|tm)|"
+    rb"y(?:e(?=ar(?: +(?:which +)?end|[ -]+to[ -]))|td)|h(?:al(?=f[ -]+year)|[12])|n(?:in|ex|ov)|l(?:as|tm)|"
+    rb"p(?:as|rio|rev)|c(?:ur|al|y)|i(?:n(?=[ -]qu)|ts(?= +fiscal))|ou(?=r +fiscal)|ov(?=er +the +)|"
+    rb"j(?:an|u[nl])|ma(?=rch|y)|a(?:pr|ug|nnual)|oct|d(?:ec(?=ember)|ur(?=ing +the)))"
 )
 # Word characters and "-" stay (the phrase's own letters, and what its start must not follow);
 # every other byte becomes a blank. (Non-ASCII characters arrive as "?": a blank, so a letter
@@ -160,6 +185,10 @@ class PeriodMention:
     period: Period | None = None
     quarter: int | None = None
     day: date | None = None
+    # A day named without its year ("quarter ended May 3"): (month, day); the text's own
+    # year, or its publication date, decides which quarter ends then.
+    md: tuple[int, int] | None = None
+    year: int | None = None  # the year of a "qyear" ("first quarter 2024"): fiscal or calendar
 
 
 def _year(s: str) -> int:
@@ -221,6 +250,17 @@ def iter_periods(
 
 def _mention(m: re.Match, cal: FiscalCalendar, offset: int = 0) -> PeriodMention | None:
     kind, s, e = m.lastgroup, m.start() + offset, m.end() + offset
+    if kind == "fyend":
+        return PeriodMention("explicit", s, e, Period(_year_ending_in(cal, _MONTHS[m["mon_fey"].lower()], int(m["fey"]))))
+    if kind == "fyslash":
+        y = m["ys1"] or m["ys2"]
+        return PeriodMention("explicit", s, e, Period(_year(y) if len(y) == 4 else 2000 + int(y)))
+    if kind == "qapos":
+        return PeriodMention("explicit", s, e, Period(_year(m["y7"]), int(m["q7"])))
+    if kind == "oqyf":
+        return PeriodMention("explicit", s, e, Period(int(m["y10"]), _quarter(m, "o7")))
+    if kind == "qyear":
+        return PeriodMention("qyear", s, e, quarter=_quarter(m, "q8", "o6"), year=int(m["y8"]))
     if kind == "qfy":
         return PeriodMention("explicit", s, e, Period(_year(m["y1"]), _quarter(m, "q1", "q2")))
     if kind == "fyq":
@@ -232,25 +272,40 @@ def _mention(m: re.Match, cal: FiscalCalendar, offset: int = 0) -> PeriodMention
     if kind == "fy":
         return PeriodMention("explicit", s, e, Period(_year(m["y4"])))
     if kind == "ended":
-        return _ended(m, cal, s, e)
+        return _ended(m, cal, s, e, offset)
     if kind == "q":
         return PeriodMention("quarter", s, e, quarter=_quarter(m, "q4", "q5", "o3"))
     if kind == "date":
         d = _date(m, "d")
         if d is None:
-            return None
+            return _month_day(m, "d", s, "mday", offset)
         p = quarter_ending(cal, d)
         return PeriodMention("explicit" if p else "calendar", s, e, period=p, day=d)
     return PeriodMention(kind, s, e)
 
 
-def _ended(m: re.Match, cal: FiscalCalendar, s: int, e: int) -> PeriodMention | None:
+def _month_day(m: re.Match, k: str, s: int, kind: str, offset: int) -> PeriodMention | None:
+    """A day without its year: "qday" after "quarter ended", else "mday"."""
+    month, day = _MONTHS[m["mon" + k].lower()], int(m["day" + k])
+    if not 1 <= day <= 31:
+        return None
+    return PeriodMention(kind, s, m.end("day" + k) + offset, md=(month, day))
+
+
+def _year_ending_in(cal: FiscalCalendar, month: int, year: int) -> int:
+    """The fiscal year whose last day is nearest the middle of that month ("the fiscal year
+    ending in February 2025" is Dell's fiscal 2025, which ended on 31 January 2025)."""
+    mid = date(year, month, 15)
+    return min((year - 1, year, year + 1), key=lambda y: abs((cal.year_end(y) - mid).days))
+
+
+def _ended(m: re.Match, cal: FiscalCalendar, s: int, e: int, offset: int) -> PeriodMention | None:
     d = _date(m, "e")
     span = _DASHES_SPACES.sub(" ", m["span"].lower())
     if span in ("six months", "nine months"):
         return PeriodMention("partial", s, e)
     if d is None:
-        return None
+        return None if span in ("year", "fiscal year", "twelve months") else _month_day(m, "e", s, "qday", offset)
     if span in ("year", "fiscal year", "twelve months"):
         fy = cal.fiscal_year_of(d - timedelta(days=7))
         return PeriodMention("explicit", s, e, Period(fy), day=d)
@@ -287,6 +342,7 @@ class Resolved:
     # How to place it: "year_ago"/"previous" of the text's period (a comparison), "guidance"
     # (an expectation: the fiscal year under way, or the next quarter with that number).
     shift: str | None = None
+    inferred: bool = False  # the text's own period, given to a figure that names none
 
 
 def resolve(
@@ -313,7 +369,63 @@ def resolve(
         return Resolved(Period(fy.year + 1) if fy else None, False)
     if pm.kind in ("thisq", "nextq"):
         return Resolved(_this_quarter(pm.kind == "nextq" or guidance, published, default, calendar), False)
+    if pm.kind == "qyear":
+        p = _quarter_of_year(pm.quarter, pm.year, guidance, published, default, calendar)
+        return Resolved(p, True)  # unknown: a calendar quarter, like a calendar year
+    if pm.kind in ("qday", "mday"):
+        return Resolved(day_quarter(pm.md, guidance, published, default, calendar), False)
     return Resolved(None, False)
+
+
+@lru_cache(maxsize=1024)
+def _quarter_of_year(
+    q: int, year: int, guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
+) -> Period | None:
+    """"first quarter 2024": Q1 of fiscal 2024 when the text is about fiscal 2024, or when that is
+    the latest first quarter to have ended by publication (the next to end, for guidance);
+    otherwise a calendar quarter, which is no fiscal period."""
+    p = Period(year, q)
+    if default is not None and default.year == year:
+        return p
+    if published is None:
+        return None
+    if guidance:
+        return p if p == _bare_quarter(q, True, published, None, cal) else None
+    return p if p == cal.latest_ended_quarter(published, q) else None
+
+
+@lru_cache(maxsize=1024)
+def day_quarter(
+    md: tuple[int, int], guidance: bool, published: date | None, default: Period | None, cal: FiscalCalendar
+) -> Period | None:
+    """The fiscal quarter that ends on a day named without its year ("quarter ended May 3"): one of
+    the text's fiscal year, or else the latest to end by publication (the next, for guidance)."""
+    month, day = md
+    if default is not None:
+        for y in (default.year - 1, default.year):
+            d = _day(y, month, day)
+            p = quarter_ending(cal, d) if d else None
+            if p is not None and p.year == default.year:
+                return p
+        return None
+    if published is None:
+        return None
+    years = range(published.year, published.year + 2) if guidance else range(published.year, published.year - 2, -1)
+    for y in years:
+        d = _day(y, month, day)
+        if d is None or (d < published if guidance else d >= published):
+            continue
+        p = quarter_ending(cal, d)
+        if p is not None:
+            return p
+    return None
+
+
+def _day(y: int, month: int, day: int) -> date | None:
+    try:
+        return date(y, month, day)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=1024)  # pure calendar arithmetic on hashable values, asked per figure

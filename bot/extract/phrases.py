@@ -68,6 +68,8 @@ _SPECS: list[tuple[str, Phrase]] = [
     (f"ai {_AIM}? {_AIM}? orders|bookings", Phrase("ai_orders", "USD")),
     ("orders for ai optimized? server|servers", Phrase("ai_orders", "USD")),
     (f"ai {_AIM}? {_AIM}? server? revenue|revenues|shipment|shipments|sales", Phrase("ai_revenue", "USD")),
+    (f"{_REV}|sales from|of|in ai {_AIM}? {_AIM}? shipment|shipments?",
+     Phrase("ai_revenue", "USD")),
     ("ai optimized? server|servers", Phrase("ai_revenue", "USD", weak=True)),
     ("backlog", Phrase("ai_backlog", "USD", weak=True)),
     ("orders|bookings", Phrase("ai_orders", "USD", weak=True, needs_ai=True)),

@@ -38,7 +38,7 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
     if sole is not None:
         return sole
     if not guidance and ctx.default is not None:
-        return Resolved(ctx.default, False)
+        return Resolved(ctx.default, False, inferred=True)
     return Resolved(None, False, open=True, open_quarter=open_quarter, shift="guidance" if guidance else None)
 
 

@@ -163,7 +163,9 @@ CHANGE_BEFORE_RE = EndCue(
 CHANGE_AFTER_RE = re.compile(
     r"\s*(?:year[\s-]+over[\s-]+year|YoY|Y/Y|yr/yr|sequential(?:ly)?|q/q|QoQ|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|growth|jump|rise|decline|drop|gain|improvement|higher|lower|more|less|"
-    r"faster|slower|better|worse|above|below|from\s+(?:a|the)\s+(?:year|prior)|"
+    r"faster|slower|better|worse|above|below|"
+    r"from\s+(?:a|the)\s+(?:year|"
+    r"prior(?!\s+(?:forecast|projection|guidance|outlook|expectation|view|target|range)))|"
     r"over\s+the\s+(?:prior|previous|last)|annual(?:ized)?\s+growth|CAGR)",
     re.IGNORECASE,
 )
@@ -178,13 +180,14 @@ COMPARE_BEFORE_RE = EndCue(
     ends=("from", "with", "to", "versus", "vs", "vs.", "against", "over"),
 )
 YEAR_AGO_RE = re.compile(
-    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:a\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
-    r"(?:a\s+year\s+(?:earlier|ago)|last\s+year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
+    r"[\s,]*(?:in\s+|for\s+|during\s+)?(?:(?:a|one)\s+year\s+(?:earlier|ago|before)|the\s+(?:same\s+)?(?:quarter|period)\s+"
+    r"(?:(?:a|one)\s+year\s+(?:earlier|ago)|(?:of\s+)?last\s+(?:fiscal\s+)?year)|(?:the\s+)?(?:prior|previous|year[\s-]ago|year[\s-]earlier)"
     r"[\s-]+(?:year(?:'s|’s)?|fiscal\s+year)?\s*(?:quarter|period|year)?|last\s+year|a\s+year\s+prior)",
     re.IGNORECASE,
 )
 QUARTER_AGO_RE = re.compile(
-    r"[\s,]*(?:in\s+|for\s+)?(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter", re.IGNORECASE
+    r"[\s,]*(?:in\s+|for\s+)?(?:(?:the\s+)?(?:prior|previous|last|preceding|sequential)\s+quarter|"
+    r"(?:a|one)\s+quarter\s+(?:earlier|ago|before)|the\s+quarter\s+before)", re.IGNORECASE
 )
 
 # Things a number next to which is not a period figure: a trailing-twelve-month total.
