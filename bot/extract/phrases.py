@@ -44,6 +44,10 @@ _SPECS: list[tuple[str, Phrase]] = [
     ("rpo", _NONE),
     ("basic earnings_per_share|eps", _NONE),
     ("ai solutions|pipeline|opportunity|market|spending|capex", _NONE),
+    # A customer's deal is not the company's figure: "a $5 billion AI server contract from xAI".
+    (f"ai {_AIM}? {_AIM}? contract|contracts|deal|deals|agreement|agreements|order|purchase|"
+     "commitment", _NONE),
+    ("contract|contracts|deal|deals|agreement|agreements|opportunity|opportunities", _NONE),
     (f"{_REV} for|at|in|from the? {{ISG}} and {{CSG}}", _NONE),
     # Segments.
     ("{ISG} operating income? margin|margins", Phrase("isg_operating_margin", "%")),

@@ -213,7 +213,8 @@ NOT_FIGURE_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 NOT_FIGURE_BEFORE_RE = EndCue(
-    r"\b(?:price\s+target|target\s+price|shares?\s+(?:closed|rose|fell|traded|were|at)|stock\s+(?:price|closed|"
+    r"\b(?:price\s+target|target\s+price|(?<!per\s)shares?\s+(?:closed|rose|fell|traded|were|at)|"
+    r"stock\s+(?:price|closed|"
     r"rose|fell|traded)|closed\s+at|trading\s+at|traded\s+at|trades\s+at|valued\s+at|valuation\s+of|"
     r"market\s+(?:cap|capitalization|value)\s+of|dividend\s+of|P/E\s+of|multiple\s+of|buyback\s+of|"
     r"repurchase\s+(?:program|authorization)\s+(?:of|by)|boosted\s+.{0,30}\s+by)\s*(?:about|roughly|nearly|~)?\s*$",
