@@ -15,6 +15,7 @@ from bot.delivery import Delivery
 from bot.pipeline import build_pipeline
 from bot.scheduler import run_once
 from bot.store.tables import AlertRow
+from tests.database import url_for
 from tests.fixtures.feeds.make import rss
 
 
@@ -36,7 +37,7 @@ ORDERS_IR = sentence("o-ir", "Dell booked $24.4 billion in AI orders in the firs
 class Bot:
     def __init__(self, tmp_path, rules):
         self.tmp, self.rules = tmp_path, rules
-        self.db = f"sqlite:///{tmp_path / 'a.db'}"
+        self.db = url_for(tmp_path)
         self.extra: dict = {}  # more top-level config keys
 
     def poll(self, **feeds: list[tuple]) -> list[AlertRow]:
@@ -208,7 +209,7 @@ def test_a_source_that_crashes_is_recorded_and_the_other_feeds_go_on(tmp_path) -
     config = parse_config(yaml.safe_dump({
         "feeds": [{"name": "broken", "kind": "edgar"}, {"name": "good", "url": str(good)}],
         "slack": {"channel": "#c"}}))
-    app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    app = build_app(config, Env(database_url=url_for(tmp_path)))
     try:
         pipeline = Pipeline(app, {"rss": RssSource(app), "edgar": Broken()})
         report = run_once(app, pipeline, Delivery(app.engine, None, config.slack,
@@ -231,8 +232,13 @@ def test_old_items_are_history_not_alerts(tmp_path) -> None:
     old = sentence("old", "Dell's gross margin was 18.9% in the fourth quarter of fiscal 2026.",
                    "2020-03-01")
     assert bot.poll(news=[old]) == []  # stored, not alerted
-    with store.transaction(store.make_engine(bot.db)) as s:
-        assert [r.value for r, _ in store.figures.history(s, metric="gross_margin")] == [18.9]
+    engine = store.make_engine(bot.db)
+    try:
+        with store.transaction(engine) as s:
+            values = [r.value for r, _ in store.figures.history(s, metric="gross_margin")]
+    finally:
+        engine.dispose()
+    assert values == [18.9]
 
 
 def test_publication_day_is_the_companys_local_day(tmp_path) -> None:
@@ -243,7 +249,7 @@ def test_publication_day_is_the_companys_local_day(tmp_path) -> None:
 
     config = parse_config(yaml.safe_dump({"feeds": [{"name": "n", "url": "x.xml"}],
                                           "slack": {"channel": "#c"}}))
-    app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 'tz.db'}"))
+    app = build_app(config, Env(database_url=url_for(tmp_path)))
     try:
         from datetime import UTC, datetime
         item = Item(feed="n", title="Dell", summary="Dell's gross margin was 17.8% in Q1.",

@@ -4,10 +4,10 @@ Slack servers, then the CLI to read what it stored. No mocks of our code."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
+from tests import database
 from tests.conftest import fixture_bytes
 from tests.loopback import Reply, SlackServer
 
@@ -167,11 +167,9 @@ def test_history_lists_figures_with_evidence(bot, feeds) -> None:
 
 def fig_text(bot, figure_id: int) -> str:
     """The stored item text, cut at the figure's span: the evidence must be there."""
-    con = sqlite3.connect(bot.db)
-    start, end, text = con.execute(
+    [(start, end, text)] = bot.query(
         "select f.span_start, f.span_end, i.text from figure f join item i on i.id = f.item_id "
-        "where f.id = ?", (figure_id,)).fetchone()
-    con.close()
+        "where f.id = :id", id=figure_id)
     return text[start:end]
 
 
@@ -191,7 +189,9 @@ def test_demo_runs_offline_and_shows_alerts_and_figures(bot) -> None:
     assert "[alert → #dell-alerts]" in result.stdout
     assert "AI server revenue guidance ~$25B (FY2026), +25.0% vs prior guidance" in result.stdout
     assert "Stored figures" in result.stdout and "ai_backlog" in result.stdout
-    assert not bot.db.exists()  # a temporary database, not the user's
+    # a temporary database, not the user's
+    assert not bot.query("select 1 from information_schema.tables where table_name = 'item'") \
+        if database.engine_name() == "postgresql" else not (bot.tmp / "marketbot.db").exists()
 
 
 def test_webhook_delivery_and_no_secret_in_any_log_line(bot, feeds, slack) -> None:

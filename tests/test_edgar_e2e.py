@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.database import url_for
 from tests.edgar_server import (
     EARNINGS_8K,
     EX991_PATH,
@@ -36,7 +37,7 @@ def marketbot(tmp_path: Path, www: EdgarServer, data: EdgarServer, *args: str,
     config.write_text(CONFIG)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_", "DATABASE_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/marketbot.db", EDGAR_WWW_URL=www.url,
+    env.update(DATABASE_URL=url_for(tmp_path), EDGAR_WWW_URL=www.url,
                EDGAR_DATA_URL=data.url)
     if ua:
         env["SEC_USER_AGENT"] = ua

@@ -149,3 +149,65 @@ def _market_after(after: str) -> bool:
     return False
 
 
+
+
+# --- long-run values: averages and targets with no period ----------------------------------------
+
+# "~12% ISG average", "a 10-year average of 12%", "its historical norm of 20%": a level over
+# many periods, not one period's figure.
+_AVERAGE_AFTER = re.compile(
+    r"\s*(?:[\w-]+\s+){0,2}?(?:average|avg\.?|norm|mean|run[\s-]rate)\b", re.IGNORECASE
+)
+_AVERAGE_BEFORE = re.compile(
+    r"\b(?:average|averaged|averaging|historical|historically|historic|norm|typical|typically)"
+    r"\s+(?:(?:of|at|around|about|near|was|is|has\s+been)\s+)*$",
+    re.IGNORECASE,
+)
+# "a long-term operating margin of 7% to 9%", "to reach 10% to 12% over time": a target for no
+# one period (corpus NOTES, policy 4).
+_LONG_TERM = re.compile(
+    r"\b(?:long(?:er)?[\s-]+(?:term|run|range)|medium[\s-]+term|over\s+time|multi-?year|"
+    r"through(?:out)?\s+the\s+cycle|(?:financial\s+)?framework|over\s+the\s+(?:next|coming)\s+"
+    r"(?:few|several|two|three|four|five|\d+)\s+years|by\s+the\s+end\s+of\s+the\s+decade)\b",
+    re.IGNORECASE,
+)
+# Every cue above holds one of these (lowercased): a sentence with none states no long-run value.
+LONG_RUN_WORDS = ("aver", "avg", "norm", "mean", "run", "histor", "typical", "long", "medium",
+                  "over time", "multi", "cycle", "framework", "years", "decade")
+
+
+def long_run(text: str, sent_start: int, sent_end: int, q: Quantity,
+             clauses: Clauses) -> str | None:
+    """"average" for a value averaged over many periods, "long_term" for a target set for no
+    period (the caller keeps it when the sentence names a period), None otherwise."""
+    if _AVERAGE_AFTER.match(text, q.end, min(sent_end, q.end + 40)):
+        return "average"
+    if _AVERAGE_BEFORE.search(text, max(sent_start, q.first - 40), q.first):
+        return "average"
+    lo = clauses.start_of(q.first)
+    hi = min(sent_end, q.end + 40)
+    if _LONG_TERM.search(text, lo, hi):
+        return "long_term"
+    return None
+
+
+# --- a customer's deal --------------------------------------------------------------------------
+
+# One customer's purchase ("a cloud provider committed $3 billion in AI server orders", "one
+# customer signed a $150 million contract") is not the company's orders or revenue; customers
+# in the plural ("customers placed $12 billion of AI orders") are.
+_ONE_CUSTOMER = re.compile(
+    r"\b(?:a|an|one|its|their|the|that|this)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:customer|client|buyer|start-?up|lab|cloud\s+provider|hyperscaler|neocloud|sovereign|"
+    r"enterprise)"
+    r"\b[^;.]{0,80}?\b(?:committed|commits|placed|places|signed|signs|ordered|orders|bought|buys|"
+    r"purchased|purchases|agreed|awarded|inked|booked|will\s+(?:buy|spend|purchase))\b",
+    re.IGNORECASE,
+)
+CUSTOMER_WORDS = ("customer", "client", "buyer", "start", "lab", "provider", "hyperscaler",
+                  "neocloud", "sovereign", "enterprise")
+
+
+def about_a_customer(text: str, q: Quantity, clauses: Clauses) -> bool:
+    """Whether the number's clause says what one customer bought or committed."""
+    return _ONE_CUSTOMER.search(text, clauses.start_of(q.first), q.first) is not None

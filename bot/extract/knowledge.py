@@ -13,7 +13,8 @@ phrasing, a trap or a company.
 
 A word spec is a list of slots separated by blanks: `a|b` alternatives, a trailing `?` for
 an optional slot, `_` joining words inside one alternative ("provided_by"), `{name}` a
-group, and a leading `!` for a slot that must not follow ("prior !forecast|guidance").
+group, and `!` for words that must not follow ("prior !forecast|guidance") or, first in a
+spec, must not come before ("!per share|shares were": a price, but not "per share were").
 `spec_regex` turns a spec into a regex (words separated by blanks or hyphens); phrases.py
 spells the same specs out word by word for its trie (`spec_sequences`).
 """
@@ -64,8 +65,8 @@ def spec_slots(spec: str, groups: dict[str, list[str]]) -> list[Slot]:
                 if not words or not all(_SPEC_CHARS.match(w) for w in words):
                     raise ValueError(f"bad alternative {alt!r} in {spec!r}")
                 alts.append(words)
-        if negative and (optional or not slots):
-            raise ValueError(f"a '!' slot must follow a word and cannot be optional: {spec!r}")
+        if negative and optional:
+            raise ValueError(f"a '!' slot cannot be optional: {spec!r}")
         slots.append(Slot(tuple(dict.fromkeys(alts)), optional, negative))
     if not any(not s.optional and not s.negative for s in slots):
         raise ValueError(f"no required word in {spec!r}")
@@ -94,6 +95,10 @@ def _alt_regex(words: tuple[str, ...]) -> str:
     return _JOIN.join(re.escape(w) for w in words)
 
 
+def _escaped_spaced(words: tuple[str, ...]) -> str:
+    return r"\s".join(re.escape(w) for w in words)
+
+
 def _slot_regex(slot: Slot) -> str:
     alts = sorted(slot.alternatives, key=lambda a: -len(" ".join(a)))
     return "(?:" + "|".join(_alt_regex(a) for a in alts) + ")"
@@ -106,7 +111,10 @@ def spec_regex(spec: str, groups: dict[str, list[str]] | None = None) -> str:
     out = ""
     for i, s in enumerate(slots):
         body = _slot_regex(s)
-        if s.negative:
+        if s.negative and i == 0:
+            # Not preceded by: one fixed-width lookbehind per alternative ("!per share|shares").
+            out += "".join(rf"(?<!(?<!\w){_escaped_spaced(a)}\s)" for a in s.alternatives)
+        elif s.negative:
             out += rf"(?!{_JOIN}{body}(?!\w))"
         elif i < first:
             out += rf"(?:{body}{_JOIN})?"
@@ -127,6 +135,8 @@ def spec_sequences(spec: str, groups: dict[str, list[str]]) -> list[tuple[str, .
     """Every word sequence a spec spells (phrases.py's trie), lowercased."""
     options = []
     for s in spec_slots(spec, groups):
+        if s.negative:
+            continue
         alts = [tuple(w.lower() for w in a) for a in s.alternatives]
         options.append([*alts, ()] if s.optional else alts)
     return [tuple(w for part in combo for w in part) for combo in product(*options)]

@@ -36,7 +36,15 @@ from bot.extract.comparisons import (
 )
 from bot.extract.context import DocContext
 from bot.extract.cues import EndCue, StemCue, may_contain
-from bot.extract.filters import about_another_company, may_cite_estimates, not_a_figure
+from bot.extract.filters import (
+    CUSTOMER_WORDS,
+    LONG_RUN_WORDS,
+    about_a_customer,
+    about_another_company,
+    long_run,
+    may_cite_estimates,
+    not_a_figure,
+)
 from bot.extract.numbers import Quantity
 from bot.extract.periods import PeriodMention, Resolved
 from bot.extract.phrases import find_phrases
@@ -169,6 +177,8 @@ def sentence_figures(
     skip_next = False
     last_compared: int | None = None
     quotes_guidance = may_quote_guidance(low)
+    long_words = may_contain(low, LONG_RUN_WORDS)
+    customer_words = may_contain(low, CUSTOMER_WORDS)
     raised_link = None  # the phrase of an increment ("raised … guidance $5 billion to $20 billion")
     for i, q in enumerate(quantities):
         if skip_next:
@@ -200,6 +210,12 @@ def sentence_figures(
                 continue
         if not_a_figure(text, s, q, clauses, cites):
             continue
+        if customer_words and about_a_customer(text, q, clauses):
+            continue
+        if long_words:
+            lr = long_run(text, s, e, q, clauses)
+            if lr == "average" or (lr == "long_term" and not _names_a_period(periods, s, e)):
+                continue
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
@@ -222,6 +238,11 @@ def sentence_figures(
         if found is not None:
             out.append(found)
     return out
+
+
+def _names_a_period(periods: list[PeriodMention], s: int, e: int) -> bool:
+    """Whether the sentence names a quarter or a year (a half-year, a calendar year: neither)."""
+    return any(s <= pm.start < e and pm.kind not in ("partial", "calendar") for pm in periods)
 
 
 def _phrases(text: str, s: int, e: int, quantities: list[Quantity]) -> list[_Phrase]:
@@ -342,6 +363,10 @@ def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, obj
         return "margin", margin
     post = _post_phrase(text, q, phrases, has_ai)
     if post is not None:
+        if post.phrase.post_only:
+            owner = _per_share_owner(text, q, phrases, bound)
+            if owner is not None:
+                return "phrase", owner
         return "phrase", post
     pre = _pre_phrase(text, sent_start, q, phrases, bound, has_ai)
     if pre is not None:
@@ -391,6 +416,35 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
     return not (p.phrase.needs_ai and not has_ai)
 
 
+_NOTHING = vocab.Phrase(None, None)
+_SHORT_LINK = re.compile(r"[^$;,]{0,40}")  # ("raised its dividend by 18% to $0.525 per share")
+_OR_TOO = re.compile(r"[^$%;\d]{0,30}\b(?:or|and)\s*", re.IGNORECASE)
+
+
+def _per_share_owner(text, q, phrases, bound) -> _Phrase | None:
+    """What an amount "per share" belongs to when it is not EPS: the dividend, buyback or price
+    named right before it ("raised its quarterly dividend to $0.53 per share"), and the amount
+    restated after one ("…, or $2.10 a share annually"). None: it is EPS."""
+    before = _phrase_before(q, phrases)
+    if (before is not None and not before.used and _owns_per_share(text, before)
+            and _SHORT_LINK.fullmatch(text, before.end, q.first)):
+        return before
+    last = bound[-1] if bound else None
+    if (last is not None and not last.metric and last.phrase is not None
+            and _owns_per_share(text, last.phrase)
+            and _OR_TOO.fullmatch(text, last.q.end, q.first)):
+        return _Phrase(q.first, q.first, _NOTHING)
+    return None
+
+
+# Phrases that are no metric and are paid or priced per share (net income per share is EPS).
+_PER_SHARE_WORDS = ("dividend", "buyback", "repurchase", "stock", "price", "shares")
+
+
+def _owns_per_share(text, p: _Phrase) -> bool:
+    return p.phrase.metric is None and text[p.start : p.end].lower().startswith(_PER_SHARE_WORDS)
+
+
 def _post_phrase(text, q, phrases, has_ai) -> _Phrase | None:
     for nxt in phrases:
         if nxt.start >= q.end:
@@ -429,13 +483,19 @@ def _mask_periods(gap: str) -> str:
     return _PERIODISH.sub("@P", gap)
 
 
-def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
+def _phrase_before(q: Quantity, phrases: list[_Phrase]) -> _Phrase | None:
+    """The nearest phrase before the number that can name a metric there (not "per share")."""
     prev = None
     for p in phrases:
         if p.end > q.first:
             break
         if not p.phrase.post_only:
             prev = p
+    return prev
+
+
+def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
+    prev = _phrase_before(q, phrases)
     if prev is None or not _usable(prev, has_ai) or prev.used:
         return None
     if bound and bound[-1].q.end > prev.end:  # (bound in text order: the last is the nearest)

@@ -24,6 +24,8 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
     if pm is not None and not guidance:
         used_by_results.add(pm.start)
     if pm is None:
+        if _after_partial(text, sent_start, q, periods):
+            return Resolved(None, True, blocked=True)
         pm = opening
     open_quarter = None
     if pm is not None:
@@ -40,6 +42,29 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
     if not guidance and ctx.default is not None:
         return Resolved(ctx.default, False, inferred=True)
     return Resolved(None, False, open=True, open_quarter=open_quarter, shift="guidance" if guidance else None)
+
+
+# What may sit between a half-year or year-to-date phrase and the number it covers: "in the
+# first half, delivering $10 billion of AI servers" (within 30 characters, with no other number
+# and no new clause between: "in the second half of the year, leading to record orders of …"
+# is the quarter's).
+_PARTIAL_GAP = re.compile(r"(?:[^;$%\d]|\bQ\d\b)*", re.IGNORECASE)
+_NEW_CLAUSE = re.compile(r"\b(?:but|while|whereas|and|although|though)\b|[;—]", re.IGNORECASE)
+
+
+def _after_partial(text, sent_start, q, periods) -> bool:
+    """A number after a half-year, nine-month or year-to-date phrase of its own clause is that
+    span's total, not a quarter's or a year's: "We saw strong AI shipments in the first half,
+    delivering $10 billion of AI servers"."""
+    for pm in periods:
+        if pm.start >= q.first:
+            break
+        if pm.kind != "partial" or pm.start < sent_start or q.first - pm.end > 30:
+            continue
+        gap = text[pm.end : q.first]
+        if _PARTIAL_GAP.fullmatch(gap) and not _NEW_CLAUSE.search(gap):
+            return True
+    return False
 
 
 def _fits(period: Period, guidance: bool, ctx) -> bool:
