@@ -114,13 +114,15 @@ def _previous(change: Change) -> dict:
 
 def feed_notice(kind: str, *, feed: str, reason: str | None, failures: int,
                 since: datetime | None, channel: str, now: datetime) -> AlertRow:
-    """One notice when a feed starts failing for good, one when it recovers."""
+    """One notice when a feed starts failing for good, one when it recovers. The notices
+    waiting in one channel when the outbox is drained (those of one poll cycle) share a
+    group key, so they go out as one message."""
     assert kind in ("feed_down", "feed_up")
     stamp = (since or now).isoformat()
     payload = {"kind": kind, "feed": feed, "reason": reason, "failures": failures,
                "since": stamp, "at": now.isoformat()}
     return AlertRow(dedupe_key=f"{kind}:{feed}:{stamp}", kind=kind,
-                    group_key=f"{kind}:{feed}:{stamp}", channel=channel,
+                    group_key=f"feed-notices:{channel}", channel=channel,
                     severity="warning" if kind == "feed_down" else "info",
                     payload=json.dumps(payload))
 

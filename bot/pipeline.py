@@ -159,7 +159,7 @@ class Pipeline:
                 st.down_notified = False
                 result.alerts += self._queue(s, alert_rows.feed_notice(
                     "feed_up", feed=feed.name, reason=None, failures=0, since=now,
-                    channel=app.config.slack.channel, now=now))
+                    channel=app.config.slack.notice_channel, now=now))
         self._count(feed, result)
         log.info("poll: %s: %s, %d new item(s), %d figure(s), %d alert(s)", feed.name,
                  "not modified" if batch.not_modified else "ok", result.new_items,
@@ -231,7 +231,7 @@ class Pipeline:
                 self._queue(s, alert_rows.feed_notice(
                     "feed_down", feed=feed.name, reason=exc.reason,
                     failures=st.consecutive_failures, since=st.failing_since,
-                    channel=app.config.slack.channel, now=now))
+                    channel=app.config.slack.notice_channel, now=now))
         app.telemetry.polls.labels(feed.name, "error").inc()
         log.warning("fetch: %s: %s, retry in %s (failure %d in a row)", feed.name, exc.reason,
                     format_duration(delay), failures)

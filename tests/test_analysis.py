@@ -247,7 +247,9 @@ def test_a_source_that_crashes_is_recorded_and_the_other_feeds_go_on(tmp_path) -
     config = parse_config(yaml.safe_dump({
         "feeds": [{"name": "broken", "kind": "edgar"}, {"name": "good", "url": str(good)}],
         "slack": {"channel": "#c"}}))
-    app = build_app(config, Env(database_url=url_for(tmp_path)))
+    # A User-Agent, or the EDGAR feed would not be polled at all (SEC fair access).
+    app = build_app(config, Env(database_url=url_for(tmp_path),
+                                sec_user_agent="Test Runner test@example.com"))
     try:
         pipeline = Pipeline(app, {"rss": RssSource(app), "edgar": Broken()})
         report = run_once(app, pipeline, Delivery(app.engine, None, config.slack,

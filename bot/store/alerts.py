@@ -138,6 +138,13 @@ def last_fired(s: Session, *, rule_id: str, company: str, metric: str) -> dateti
         AlertRow.metric == metric).order_by(col(AlertRow.created_at).desc()).limit(1)).first()
 
 
+def by_ids(s: Session, ids: list[int]) -> list[AlertRow]:
+    if not ids:
+        return []
+    return list(s.exec(select(AlertRow).where(col(AlertRow.id).in_(ids))
+                       .order_by(col(AlertRow.id))))
+
+
 def get(s: Session, alert_id: int) -> AlertRow | None:
     return s.get(AlertRow, alert_id)
 
