@@ -107,7 +107,7 @@ def compare_cue(text: str, sent_start: int, q: Quantity) -> re.Match | None:
 # Every alternative of COMPARE_BEFORE_RE holds one of these words: in ASCII text without
 # one, no number of a sentence has a compare cue. (Outside ASCII, `re` folds a few letters
 # that `str.lower` keeps apart, ſ to s: there the cue is read.)
-COMPARE_WORDS = ("from", "compared", "versus", "vs", "against", "over")
+COMPARE_WORDS = vocab.COMPARE_WORDS
 
 
 def period_after_compared(text, q, periods) -> PeriodMention | None:

@@ -64,22 +64,18 @@ _POST_GAP = re.compile(
 _PRE_BREAK = StemCue(
     r"\b(?:which|who|whereas|while|but|although|plus|minus|per(?!\s+cent)|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    stems=("which", "who", "whereas", "while", "but", "although", "plus", "minus", "per",
-           "each", "every", "than", "beat", "topped", "missed", "exceed", "surpass", "above", "below", "ahead",
-           ";", "(", ")", "$"),
 )
 _FROM_TO = re.compile(r"[\s,]*to\s*", re.IGNORECASE)
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
 _PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
-_MID_OF = EndCue(r"\bmidpoint\s+of\s*$", ends=("of",))
+_MID_OF = EndCue(r"\bmidpoint\s+of\s*$")
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
     re.IGNORECASE,
 )
-_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$",
-                        ends=("total", "overall", "consolidated", "company", "company-wide", "dell", "'s", "’s"))
+_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$")
 
 
 @dataclass(slots=True)
