@@ -30,7 +30,8 @@ OWN = ROOT / "tests" / "fixtures" / "corpus"
 RUN = 8  # words in a row
 WINDOW, MAX_FIGURES, MIN_FUNCTION = 12, 3, 3
 
-needs_shared = pytest.mark.skipif(not (SHARED / "docs").is_dir(), reason="../shared/corpus is absent")
+needs_shared = pytest.mark.skipif(not (SHARED / "docs").is_dir(),
+                                  reason="../shared/corpus is absent")
 
 _WORD = re.compile(r"[A-Za-z0-9$%]+(?:[.,'’][A-Za-z0-9]+)*")
 _TAG = re.compile(r"<[^>]+>")

@@ -22,7 +22,8 @@ def payload(**kw) -> dict:
                      "source_kind": "news"},
         "crossed": ["fell ≥ 50 bps q/q"], "rule": "gross-margin-compression",
         "severity": "critical", "evidence": "gross margin slipped to 20% in 2024 and 17.8% in Q1",
-        "source": {"title": "Dell's AI Server Backlog Reaches $51 Billion", "link": "https://example.com/x",
+        "source": {"title": "Dell's AI Server Backlog Reaches $51 Billion",
+                   "link": "https://example.com/x",
                    "feed": "news", "kind": "news", "published": "2026-06-06T14:00:00+00:00"},
     }
     p.update(kw)
