@@ -13,12 +13,13 @@ command is documented in the README.
     query.py     feeds, history
     alerts.py    alerts, alerts retry
     show.py      show (why an alert fired, what an item gave)
+    backtest.py  backtest (rules tried on the stored history)
     extract.py   extract
     demo.py      demo
 """
 
 # Importing a command module registers its commands.
-from bot.cli import alerts, config, db, demo, extract, query, service, show  # noqa: F401
+from bot.cli import alerts, backtest, config, db, demo, extract, query, service, show  # noqa: F401
 from bot.cli.base import cli
 
 
