@@ -323,9 +323,9 @@ def _margin_metric(ph: vocab.Phrase) -> str | None:
 def _margin_of_revenue(text, sent_start, q, phrases) -> _Phrase | None:
     """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin.
 
-    With no phrase before it in its sentence, the one a short sentence before ends on: "Now,
-    let's look at operating income. We delivered a 3% increase to $2 billion, or 8.1% of
-    revenue." (a call's way of naming the line it turns to)."""
+    With no phrase before it in its sentence, the one a short sentence before ends on: "Next,
+    operating income. It grew 3% to $2 billion, or 8.1% of revenue." (a call's way of naming
+    the line it turns to)."""
     if q.kind != "pct" or not _OF_REVENUE.match(text, q.end, q.end + 40):
         return None
     for p in reversed(phrases):
@@ -634,7 +634,7 @@ def _segment_attached(text, sent_start, q, p, clauses) -> bool:
 
 
 def _subject_metric(q, p, metric, phrases, clauses) -> str | None:
-    """"Servers and networking revenue made up the bulk of that, with $4.9 billion in revenue":
+    """"Servers and networking revenue made up most of it, with $4.9 billion in revenue":
     a generic phrase repeats the segment metric its clause opened with, when no number took it."""
     lo = clauses.start_of(min(p.start, q.first), subject=True)
     for other in phrases:
