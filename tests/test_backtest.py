@@ -23,8 +23,8 @@ Q2 = ("q2fy26", "Dell second quarter fiscal 2026",
 Q4 = ("q4fy26", "Dell fourth quarter fiscal 2026",
       "In the fourth quarter of fiscal 2026 Dell's gross margin was 18.9%.", "2026-02-26")
 Q1 = ("q1fy27", "Dell first quarter fiscal 2027",
-      "In the first quarter of fiscal 2027 Dell's gross margin was 17.8%. Dell booked $24.4 "
-      "billion of AI server orders in the first quarter of fiscal 2027.", "2026-05-28")
+      "In the first quarter of fiscal 2027 Dell's gross margin was 17.8%. Dell's AI server "
+      "orders for the first quarter of fiscal 2027 came to $24.4 billion.", "2026-05-28")
 # A text outside the history, for --corpus: the quarter before's AI orders.
 ORDERS_Q4 = """source: https://news.example.com/orders-q4fy26
 published: 2026-02-27
