@@ -146,7 +146,7 @@ def table_figures(text: str, found: list[Table], ctx) -> list[Figure]:
 # --- header ----------------------------------------------------------------------------------
 
 def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
-    # ("g", (kind, ending)) | ("d", date match) | ("c", None) | ("l", Period)
+    # ("g", (kind, ending)) | ("d", [month, day, year or None]) | ("c", None) | ("l", Period)
     items: list[tuple[str, object]] = []
     pos = start
     while True:
@@ -158,13 +158,14 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
             g = _DASHES_SPACES.sub(" ", m["g"].lower())
             items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
         elif m["m"]:
-            items.append(("d", m))
+            items.append(("d", [_MONTHS[m["m"].lower()], int(m["d"]), int(m["y"]) if m["y"] else None]))
         elif m["l"]:
             year = int(m["ly"]) if len(m["ly"]) == 4 else 2000 + int(m["ly"])
             items.append(("l", Period(year, int(m["lq"]) if m["lq"] else None)))
         else:
             items.append(("c", None))
         pos = m.end()
+    pos = _years_row(text, pos, [x for k, x in items if k == "d" and x[2] is None])
     dates = sum(1 for k, _ in items if k == "d")
     labels = sum(1 for k, _ in items if k == "l")
     if not (dates and len(items) >= 2) and labels < 2:
@@ -173,6 +174,27 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
     if cols is None:
         return None
     return cols, pos
+
+
+_YEAR_CELL = re.compile(r"[\s|]*(?:(?P<y>(?:19|20)\d{2})(?![\d,.])|(?:%\s*)?Change\b|%)", re.IGNORECASE)
+
+
+def _years_row(text: str, pos: int, yearless: list[list]) -> int:
+    """A header whose dates lost their years to a second row ("August 2, | August 4," over
+    "2024 | 2023 | Change"): give the dates those years, in order, and return where the header
+    ends. Unchanged unless that row holds one year for each yearless date."""
+    if not yearless:
+        return pos
+    years, at = [], pos
+    while (m := _YEAR_CELL.match(text, at)) is not None and m.end() > at:
+        if m["y"]:
+            years.append(int(m["y"]))
+        at = m.end()
+    if len(years) != len(yearless):
+        return pos
+    for d, y in zip(yearless, years):
+        d[2] = y
+    return at
 
 
 def _group_kind(g: str) -> str:
@@ -255,9 +277,9 @@ def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
     for c, m in zip(date_cols, matches):
         if c.group != group:
             prev, group = None, c.group
-        month, day = _MONTHS[m["m"].lower()], int(m["d"])
-        if m["y"]:
-            c.day = _safe_date(int(m["y"]), month, day)
+        month, day, year = m
+        if year:
+            c.day = _safe_date(year, month, day)
         elif ctx.published is not None:
             c.day = _latest_quarter_end(month, day, ctx.published, prev, ctx.calendar)
         elif ctx.default is not None:
@@ -498,7 +520,9 @@ def _unstated_scale(v: float) -> float:
 
 def _label_anchor(text, label_start, first_cell, name) -> int:
     """Where the row's own name starts: after a section prefix ("…Revenue: "), a line break or a scale note."""
-    raw = text[label_start:first_cell]
+    # (Without the blanks before the first cell: a row laid out one cell per line ends its
+    # label with a line break.)
+    raw = text[label_start:first_cell].rstrip(" |\t\n$")
     # A scale note opens with "(": a label without one skips the note's search.
     cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if "(" in raw and _SCALE.search(raw) else -1)
     i = label_start + cut + 1
@@ -541,15 +565,34 @@ def _sane(unit: str, v: float) -> bool:
 _SEG = re.compile(r"\b(?:(?P<isg>infrastructure solutions group|isg)|(?P<csg>client solutions group|csg))\b")
 
 
+# A segment's heading row, which Workiva renders as a row of its own, with or without a colon:
+# "Infrastructure Solutions Group (ISG)" then "Net revenue:" then "Servers and networking".
+_SEG_HEADING = re.compile(
+    r"(?:(?P<isg>infrastructure solutions group)(?: \(isg\))?|(?P<csg>client solutions group)(?: \(csg\))?)"
+    r"(?: (?=\S)|$)"
+)
+
+
 def _enter_sections(label: str, state: _RowState) -> str:
     """Update the section state from "A: B: row" labels; return the row's own name."""
     if ":" not in label:
-        return label.lower()
+        head = _SEG_HEADING.match(label.lower())
+        if head is None or head.end() == len(label):
+            return label.lower()
+        # "Infrastructure Solutions Group (ISG) Servers and networking": a heading row with no
+        # colon, glued to the row under it.
+        state.segment, state.block = ("isg" if head["isg"] else "csg"), ""
+        return label[head.end() :].strip().lower()
     parts = [p.strip() for p in label.split(":")]
     for p in parts[:-1]:
         low = p.lower()
         seg = _SEG.search(low)
-        if seg and len(low.split()) <= 5:
+        head = _SEG_HEADING.match(low)
+        if head is not None and head.end() < len(low):
+            # "Infrastructure Solutions Group (ISG) Net revenue": the heading and a block.
+            state.segment = "isg" if head["isg"] else "csg"
+            state.block = low[head.end() :].strip()[-40:]
+        elif seg and len(low.split()) <= 5:
             state.segment = "isg" if seg["isg"] else "csg"
             state.block = ""
         elif "percentage of" in low or "% of" in low:
@@ -582,8 +625,9 @@ def _metric(name: str, segment: str | None, block: str, prev: str, pct: bool) ->
         if "diluted" in name and "basic" not in name and "adjustment" not in name:
             return "eps", acc
         return None, None
-    if name in _REVENUE and block in ("", "pct") and segment is None:
-        return "revenue", None
+    if name in _REVENUE and segment is None and (
+            block in ("", "pct") or (name.startswith("total") and block in _REVENUE)):
+        return "revenue", None  # (also "Total net revenue" closing a "Net revenue:" block)
     if segment == "isg":
         if name in ("servers and networking", "server and networking", "servers & networking"):
             return "servers_networking_revenue", None
