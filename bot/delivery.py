@@ -44,6 +44,9 @@ class DeliveryReport:
     retrying: int = 0
     shown: int = 0
     errors: list[str] = field(default_factory=list)
+    # Alerts that were due when the drain began and are not delivered at its end
+    # (failed, retrying, or a correction waiting for its alert): (id, why).
+    undelivered: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,7 +92,15 @@ class Delivery:
                 continue  # same outage: leave them for a later drain
             if self._deliver_group(rows, report) is False:
                 blocked.add(rows[0].channel)
+        report.undelivered = self._undelivered([r.id for r in due])
         return report
+
+    def _undelivered(self, ids: list[int]) -> list[tuple[int, str]]:
+        with store.transaction(self.engine) as s:
+            rows = store.alerts.by_ids(s, ids)
+        return [(r.id, r.last_error or ("waiting for the alert it corrects"
+                                        if r.parent_id else "not sent in this drain"))
+                for r in rows if r.status != "sent"]
 
     # -- no credentials: print once, keep pending
     def _show(self, due: list[AlertRow], report: DeliveryReport) -> None:

@@ -4,6 +4,7 @@ with `raise X(...) from exc`; everything above the boundary sees only these.
 
     MarketbotError
     ├── ConfigError      a config file or setting is invalid (exit code 2)
+    ├── DatabaseError    DATABASE_URL unusable (exit code 2) or the database unreachable
     ├── SourceError      a feed could not be fetched or parsed
     │   ├── FetchError   transport, HTTP status, size cap
     │   └── ParseError   malformed XML, entity declarations, no entries
@@ -33,6 +34,15 @@ class ConfigError(MarketbotError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class DatabaseError(MarketbotError):
+    """The database cannot be used: no driver or a malformed URL (exit code 2: fix the
+    setting), or the server cannot be reached (exit code 1: start it, retry)."""
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        self.exit_code = exit_code
+        super().__init__(message)
 
 
 class SourceError(MarketbotError):

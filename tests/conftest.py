@@ -1,4 +1,5 @@
-"""Shared fixtures: loopback servers and a way to run `marketbot` as a subprocess."""
+"""Shared fixtures: the test database (SQLite, or PostgreSQL with MARKETBOT_TEST_DATABASE_URL:
+see tests/database.py), loopback servers and a way to run `marketbot` as a subprocess."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from bot import store
+from tests import database
 from tests.edgar_server import EdgarServer, serve_dell_data, serve_dell_www
 from tests.fixtures.articles.site import publish
 from tests.loopback import FeedServer, SlackServer
@@ -30,10 +32,10 @@ class Result:
 class Bot:
     """Runs `python -m bot …` in a temp dir with its own database and environment."""
 
-    def __init__(self, tmp: Path, env: dict[str, str]):
+    def __init__(self, tmp: Path, env: dict[str, str], database_url: str | None = None):
         self.tmp = tmp
         self.env = env
-        self.db = tmp / "marketbot.db"
+        self.database_url = database_url or database.url_for(tmp)
 
     def config(self, data: dict, name: str = "feeds.yaml") -> Path:
         path = self.tmp / name
@@ -44,17 +46,56 @@ class Bot:
                  env: dict[str, str] | None = None) -> Result:
         full_env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_"))}
-        full_env.update({"DATABASE_URL": f"sqlite:///{self.db}",
-                         "PYTHONPATH": str(ROOT), **self.env, **(env or {})})
+        full_env.update(self.environ(env))
         p = subprocess.run([sys.executable, "-m", "bot", *args], cwd=self.tmp, env=full_env,
                            input=input, capture_output=True, text=True, timeout=timeout)
         return Result(p.returncode, p.stdout, p.stderr)
 
+    def environ(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """What the subprocess gets on top of the inherited environment."""
+        return {"DATABASE_URL": self.database_url, "PYTHONPATH": str(ROOT), **self.env,
+                **(env or {})}
+
+    def query(self, sql: str, **params) -> list[tuple]:
+        return database.query(self.database_url, sql, **params)
+
+
+def pytest_report_header(config) -> str:
+    server = database.server_url()
+    return (f"database: PostgreSQL at {server.host}:{server.port or 5432} ({database.ENV})"
+            if server is not None else f"database: SQLite (set {database.ENV} for PostgreSQL)")
+
+
+def pytest_sessionstart(session) -> None:
+    database.drop_stale()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if database.engine_name() == "sqlite":
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_databases():
+    """Drops the PostgreSQL databases a test made (tests/database.py)."""
+    yield
+    database.drop_created()
+
 
 @pytest.fixture
-def engine(tmp_path):
-    """A fresh database (SQLite file, WAL) with the schema."""
-    engine = store.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+def database_url(tmp_path) -> str:
+    """The test's own fresh database: SQLite in tmp_path, or PostgreSQL (tests/database.py)."""
+    return database.url_for(tmp_path)
+
+
+@pytest.fixture
+def engine(database_url):
+    """A fresh database with the schema."""
+    engine = store.make_engine(database_url)
     store.init_db(engine)
     yield engine
     engine.dispose()
@@ -73,8 +114,9 @@ def slack():
 
 
 @pytest.fixture
-def bot(tmp_path, slack) -> Bot:
-    return Bot(tmp_path, {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token})
+def bot(tmp_path, slack, database_url) -> Bot:
+    return Bot(tmp_path, {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token},
+               database_url)
 
 
 @pytest.fixture

@@ -105,11 +105,13 @@ slack: {{channel: "#dell-alerts"}}
 
 def edgar_app(tmp_path, www: EdgarServer, data: EdgarServer, *, ua: str | None = UA,
               extra_feeds: str = "", extra: str = "", clock=None):
-    """A real App (SQLite in tmp_path, real httpx client) pointed at the stand-ins."""
+    """A real App (the test's database, a real httpx client) pointed at the stand-ins."""
     from bot.app import build_app, utcnow
     from bot.config import Env, parse_config
 
     config = parse_config(CONFIG.format(extra_feeds=extra_feeds, extra=extra))
-    env = Env(database_url=f"sqlite:///{tmp_path}/marketbot.db", sec_user_agent=ua,
+    from tests.database import url_for
+
+    env = Env(database_url=url_for(tmp_path), sec_user_agent=ua,
               edgar_www_url=www.url, edgar_data_url=data.url)
     return build_app(config, env, clock=clock or utcnow)

@@ -19,6 +19,7 @@ from bot.delivery import Delivery
 from bot.pipeline import build_pipeline
 from bot.scheduler import run_once
 from bot.store.tables import ArticleRow, FigureRow, ItemRow
+from tests.database import url_for
 from tests.fixtures.articles.site import STORIES, aggregator_rss, rss
 from tests.loopback import FeedServer, Reply
 
@@ -51,7 +52,7 @@ def run(tmp_path):
 
     def go(text: str):
         config = parse_config(text)
-        app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 'bot.db'}"))
+        app = build_app(config, Env(database_url=url_for(tmp_path)))
         apps.append(app)
         report = run_once(app, build_pipeline(app), Delivery(app.engine, None, config.slack,
                                                              clock=app.clock,
@@ -155,7 +156,7 @@ def test_run_once_and_history_quote_the_article(site, tmp_path) -> None:
     cfg = tmp_path / "feeds.yaml"
     cfg.write_text(config_text(site, feeds={"search": "/feeds/search.xml"}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT)}
+    env |= {"DATABASE_URL": url_for(tmp_path), "PYTHONPATH": str(ROOT)}
 
     def marketbot(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env,

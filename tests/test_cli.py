@@ -44,22 +44,22 @@ def test_run_accepts_log_level_after_the_subcommand(bot, feeds, slack) -> None:
     assert any(entry["logger"].startswith("marketbot") for entry in lines), result.stderr
 
 
-@pytest.mark.parametrize("url,expect", [
+@pytest.mark.parametrize("url,expect,code", [
     # A file that is not a database (its bytes written below).
     ("sqlite:///{tmp}/garbage.db",
-     "marketbot: database error: file is not a database: check DATABASE_URL"),
-    ("notadb://x", "marketbot: DATABASE_URL"),
+     "marketbot: database error: file is not a database: check DATABASE_URL", 1),
+    ("notadb://x", "marketbot: DATABASE_URL", 2),  # a setting to fix, like a config error
 ])
 def test_a_database_error_is_one_line_and_debug_shows_the_traceback(bot, tmp_path, url,
-                                                                    expect) -> None:
+                                                                    expect, code) -> None:
     (tmp_path / "garbage.db").write_bytes(b"this is not SQLite" * 100)
     url = url.format(tmp=tmp_path)
     plain = bot("feeds", "--config", str(GOOD), env={"DATABASE_URL": url})
-    assert plain.code == 1
+    assert plain.code == code
     assert plain.stderr.strip().startswith(expect), plain.stderr
     assert len(plain.stderr.strip().splitlines()) == 1, plain.stderr
     debug = bot("feeds", "--config", str(GOOD), "--debug", env={"DATABASE_URL": url})
-    assert debug.code == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.code == code and "Traceback (most recent call last)" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1] == plain.stderr.strip()
 
 

@@ -4,10 +4,10 @@ Slack servers, then the CLI to read what it stored. No mocks of our code."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
+from tests import database
 from tests.conftest import fixture_bytes
 from tests.loopback import Reply, SlackServer
 
@@ -96,8 +96,10 @@ def test_invalid_auth_keeps_the_alert_failed_and_visible(bot, feeds, slack) -> N
     rules = [{"metric": "ai_backlog", "above": 50e9}]
     cfg = str(bot.config(config(("seed", url), rules=rules)))
     result = bot("run", "--once", "--config", cfg, env={"SLACK_BOT_TOKEN": "xoxb-revoked"})
-    assert result.code == 0, result.stderr  # the process carries on
+    assert result.code == 1, result.stderr  # an alert could not be delivered
     assert "failed permanently: invalid_auth" in result.stderr
+    assert result.stderr.splitlines()[-1] == \
+        "marketbot: run --once failed: 1 alert(s) not delivered: #1 (invalid_auth)"
     assert "xoxb-revoked" not in result.stderr + result.stdout
     listing = bot("alerts", "--status", "failed")
     assert "invalid_auth" in listing.stdout and "AI server backlog" in listing.stdout
@@ -117,7 +119,8 @@ def test_broken_feeds_are_reported_and_never_stop_the_rest(bot, feeds, slack) ->
     cfg = bot.config(config(("broken", broken), ("missing", missing), ("down", down),
                             ("good", good), rules=rules))
     result = bot("run", "--once", "--config", str(cfg))
-    assert result.code == 0, result.stderr
+    assert result.code == 1, result.stderr  # the good feed ran; the others failed: said
+    assert "run --once failed: 3 of 4 feed(s) failed: " in result.stderr.splitlines()[-1]
     assert "feed broken failed: malformed feed" in result.stderr
     assert "feed missing failed: HTTP 404 Not Found" in result.stderr
     assert "feed down failed: connection failed" in result.stderr
@@ -132,7 +135,7 @@ def test_repeated_failures_post_one_notice_and_one_recovery(bot, feeds, slack) -
     cfg = config(("flaky", feeds.url + "/flaky.xml"), rules=[], feed_failure_notice_after=2)
     path = str(bot.config(cfg))
     for _ in range(3):
-        assert bot("run", "--once", "--config", path).code == 0
+        assert bot("run", "--once", "--config", path).code == 1
     notices = [m for m in slack.messages if "failed 2 times in a row" in m["text"]]
     assert len(slack.messages) == 1 and len(notices) == 1
     serve(feeds, "seed-q1fy27.xml")
@@ -167,11 +170,9 @@ def test_history_lists_figures_with_evidence(bot, feeds) -> None:
 
 def fig_text(bot, figure_id: int) -> str:
     """The stored item text, cut at the figure's span: the evidence must be there."""
-    con = sqlite3.connect(bot.db)
-    start, end, text = con.execute(
+    [(start, end, text)] = bot.query(
         "select f.span_start, f.span_end, i.text from figure f join item i on i.id = f.item_id "
-        "where f.id = ?", (figure_id,)).fetchone()
-    con.close()
+        "where f.id = :id", id=figure_id)
     return text[start:end]
 
 
@@ -191,7 +192,9 @@ def test_demo_runs_offline_and_shows_alerts_and_figures(bot) -> None:
     assert "[alert → #dell-alerts]" in result.stdout
     assert "AI server revenue guidance ~$25B (FY2026), +25.0% vs prior guidance" in result.stdout
     assert "Stored figures" in result.stdout and "ai_backlog" in result.stdout
-    assert not bot.db.exists()  # a temporary database, not the user's
+    # a temporary database, not the user's
+    assert not bot.query("select 1 from information_schema.tables where table_name = 'item'") \
+        if database.engine_name() == "postgresql" else not (bot.tmp / "marketbot.db").exists()
 
 
 def test_webhook_delivery_and_no_secret_in_any_log_line(bot, feeds, slack) -> None:

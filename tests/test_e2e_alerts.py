@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.fixtures.feeds.make import rss
 from tests.loopback import Reply, SlackServer
 
@@ -75,10 +73,8 @@ def test_the_same_figure_from_ten_articles_alerts_once(bot, feeds, slack) -> Non
                  str(bot.config(cfg([("many", feeds.url + "/many.xml", "news")], rules))))
     assert result.code == 0, result.stderr
     assert len(slack.messages) == 1
-    con = sqlite3.connect(bot.db)
-    assert con.execute("select count(*) from figure where metric='ai_backlog'").fetchone()[0] \
-        == 10  # every observation is kept
-    con.close()
+    assert bot.query("select count(*) from figure where metric='ai_backlog'") \
+        == [(10,)]  # every observation is kept
 
 
 def test_a_press_release_after_the_news_corrects_it_in_the_thread(bot, feeds, slack) -> None:
@@ -163,11 +159,8 @@ def test_sigkill_mid_cycle_loses_nothing_and_repeats_nothing(bot, feeds, slack) 
     # repeat once (documented), nothing else repeats and nothing is lost.
     assert len(set(texts)) == 3
     assert len(texts) <= 4
-    con = sqlite3.connect(bot.db)
-    assert con.execute("select count(*) from item").fetchone()[0] == 3
-    assert con.execute("select status, count(*) from alert group by status").fetchall() == \
-        [("sent", 3)]
-    con.close()
+    assert bot.query("select count(*) from item") == [(3,)]
+    assert bot.query("select status, count(*) from alert group by status") == [("sent", 3)]
     assert bot("run", "--once", "--config", path).code == 0
     assert len(slack.messages) == len(texts)
 
@@ -197,7 +190,7 @@ def _env(bot) -> dict:
     import os
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_"))}
-    env.update({"DATABASE_URL": f"sqlite:///{bot.db}", "PYTHONPATH": str(ROOT), **bot.env})
+    env.update(bot.environ())
     return env
 
 

@@ -13,6 +13,7 @@ from bot.config import Env, parse_config
 from bot.delivery import Delivery
 from bot.pipeline import build_pipeline
 from bot.scheduler import Runner
+from tests.database import url_for
 
 
 class Clock:
@@ -29,7 +30,7 @@ def runner(tmp_path, clock=None) -> Runner:
                   {"name": "slow", "url": str(tmp_path / "b.xml"), "every": "1h"},
                   {"name": "off", "url": str(tmp_path / "c.xml"), "enabled": False}],
         "slack": {"channel": "#c"}}))
-    app = build_app(config, Env(database_url=f"sqlite:///{tmp_path / 's.db'}"),
+    app = build_app(config, Env(database_url=url_for(tmp_path)),
                     **({"clock": clock} if clock else {}))
     return Runner(app, build_pipeline(app), Delivery(app.engine, None, config.slack,
                                                      clock=app.clock))

@@ -9,13 +9,14 @@ command is documented in the README.
     errors.py    exception → one line (what failed, what to do)
     service.py   run, backfill
     config.py    config check
+    db.py        db upgrade
     query.py     feeds, history
     alerts.py    alerts, alerts retry
     extract.py   extract
     demo.py      demo
 """
 
-from bot.cli import alerts, config, demo, extract, query, service  # noqa: F401 (registers)
+from bot.cli import alerts, config, db, demo, extract, query, service  # noqa: F401 (registers)
 from bot.cli.base import cli
 
 

@@ -140,7 +140,7 @@ class Root(Group):
             if globals_of(ctx).debug:
                 click.echo(redact(traceback.format_exc(), hide), err=True, nl=False)
             click.echo(f"marketbot: {redact(describe(exc), hide)}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(exc, "exit_code", 1))  # e.g. DatabaseError: 2 for a bad setting
 
 
 @click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})

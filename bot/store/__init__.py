@@ -1,18 +1,19 @@
 """Storage: every SQL statement of marketbot lives in this package.
 
-    db       engine (SQLite WAL / PostgreSQL), transactions, insert-or-ignore
+    db       engine (SQLite WAL / PostgreSQL), schema upgrades (migrations/), transactions
     tables   the SQLModel tables
     feeds    feed state            items    deduplicated items
     figures  observations          alerts   the outbox
     articles pages fetched for news items, keyed by canonical URL
 """
 
-from bot.store import alerts, articles, feeds, figures, items
+from bot.store import alerts, articles, db, feeds, figures, items
 from bot.store.db import init_db, make_engine, transaction
 
 __all__ = [
            "alerts",
            "articles",
+           "db",
            "feeds",
            "figures",
            "init_db",

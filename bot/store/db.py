@@ -1,30 +1,73 @@
-"""Engine creation and transactions.
+"""Engine creation, schema upgrades and transactions.
 
-SQLite runs in WAL mode (readers never block the writer) with a busy timeout,
-and every transaction starts with BEGIN IMMEDIATE: pysqlite's deferred BEGIN
-lets two writers both start reading and then deadlock when they upgrade, which
-SQLite reports as "database is locked" without waiting (sqlite.org/lang_transaction).
+SQLite (the default) runs in WAL mode (readers never block the writer) with a busy
+timeout, and every transaction starts with BEGIN IMMEDIATE: pysqlite's deferred BEGIN
+lets two writers both start reading and then deadlock when they upgrade, which SQLite
+reports as "database is locked" without waiting (sqlite.org/lang_transaction).
+
+PostgreSQL (DATABASE_URL=postgresql://…, driver psycopg 3: `pip install
+'marketbot[postgres]'`) is for several replicas sharing one database (docs/scaling.md).
+
+The schema is brought to the newest migration (bot/store/migrations, Alembic) by
+`init_db` at the start of every command, under a database-wide lock, so that any
+number of processes can start together on an empty or an old database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, exc, inspect, text
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
+from bot.errors import DatabaseError
 from bot.store import tables  # noqa: F401  (registers the tables)
+
+POSTGRES_DRIVER = "postgresql+psycopg"
+# pg_advisory_xact_lock keys (one 64-bit namespace per database; 0x6d6b62 = "mkb").
+MIGRATE_LOCK = 0x6D6B62_0001
 
 
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
+    """An engine for DATABASE_URL; DatabaseError (exit code 2) when the URL names no
+    usable database or its driver is not installed. The URL is never echoed: it may
+    carry a password."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed)
     if parsed.get_backend_name() != "sqlite":
+        raise DatabaseError(f"DATABASE_URL: unsupported database {parsed.get_backend_name()!r}"
+                            " (use sqlite:///FILE or postgresql://USER@HOST/DB)", exit_code=2)
+    return _sqlite_engine(parsed)
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise DatabaseError("DATABASE_URL is not a database URL (e.g. sqlite:///marketbot.db "
+                            "or postgresql://user@host:5432/marketbot)", exit_code=2) from None
+    # postgres:// (Heroku, compose examples) and postgresql:// mean psycopg 3 here.
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername=POSTGRES_DRIVER)
+    return parsed
+
+
+def _postgres_engine(url: URL) -> Engine:
+    try:
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    except ModuleNotFoundError:
+        raise DatabaseError("DATABASE_URL uses PostgreSQL: install marketbot[postgres] "
+                            "(pip install 'marketbot[postgres]')", exit_code=2) from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -39,13 +82,106 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # AUTOCOMMIT: a read without the lock
 
     return engine
 
 
-def init_db(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+def where(engine: Engine) -> str:
+    """The database for messages, without credentials: host:port/name or the file."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+# ---------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    before: str | None  # revision found (None: an empty database, or one made before migrations)
+    after: str  # the newest revision, now in force
+    empty: bool = False  # the database had no tables
+
+    def describe(self) -> str:
+        if self.before == self.after:
+            return f"at revision {self.after} (the newest): nothing to do"
+        was = ("an empty database" if self.empty else
+               "a schema made before migrations" if self.before is None else
+               f"revision {self.before}")
+        return f"upgraded from {was} to revision {self.after}"
+
+
+def init_db(engine: Engine) -> Upgrade:
+    """Bring the schema to the newest revision, under a database lock."""
+    with connection_errors(engine):
+        head = _head()
+        current = _current(engine)
+        if current == head:
+            return Upgrade(current, head)  # the usual start: no lock, no write
+        return _upgrade(engine, head)
+
+
+def _upgrade(engine: Engine, head: str) -> Upgrade:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    # One transaction holds the lock while migrations run: pg_advisory_xact_lock on
+    # PostgreSQL (the DDL is transactional there), BEGIN IMMEDIATE on SQLite (our begin
+    # hook: in WAL mode IMMEDIATE excludes other writers as EXCLUSIVE would). A process
+    # that waited finds the schema at head and does nothing.
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
+        before = MigrationContext.configure(conn).get_current_revision()
+        empty = before is None and not inspect(conn).get_table_names()
+        if before != head:
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    return Upgrade(before, head, empty)
+
+
+def _current(engine: Engine) -> str | None:
+    """The schema's revision, read without the write lock (a plain autocommit read)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "bot.store:migrations")
+    return config
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+@contextmanager
+def connection_errors(engine: Engine) -> Iterator[None]:
+    """A database that cannot be reached becomes one DatabaseError naming where and
+    what to do (the driver's message without the URL)."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        reason = " ".join(str(error.orig or error).split("\n")[0].split())
+        if engine.dialect.name == "sqlite":
+            raise DatabaseError(f"cannot open the SQLite database {where(engine)}: {reason}; "
+                                "check the path in DATABASE_URL and its permissions") from None
+        raise DatabaseError(f"cannot reach PostgreSQL at {where(engine)}: {reason}; start it "
+                            "there or fix DATABASE_URL") from None
+
+
+# ---------------------------------------------------------------- units of work
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic). See docs/migrations.md for how to add one."""
