@@ -156,7 +156,7 @@ class Runner:
             self._deliver()
 
     def _backing_off(self, feed: FeedConfig) -> bool:
-        with store.transaction(self.app.engine) as s:
+        with store.read(self.app.engine) as s:  # never waits for (or raises on) the write lock
             st = store.feeds.get_state(s, feed.name)
         if not st.consecutive_failures or st.next_poll_at is None:
             return False

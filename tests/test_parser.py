@@ -80,7 +80,9 @@ def test_items_carry_source_kind_and_company() -> None:
 
 def test_dedupe_key_prefers_guid_then_link_then_hash() -> None:
     item = parse("seed-q1fy27.xml").items[0]
-    assert item.dedupe_key == "guid:seed-000"
+    assert item.dedupe_key == "guid:t:seed-000"  # a guid that is no URL: within its feed
+    assert item.with_(guid="https://x.example/a/1").dedupe_key == "guid:https://x.example/a/1"
+    assert item.with_(guid="urn:uuid:1225c695").dedupe_key == "guid:urn:uuid:1225c695"
     assert item.with_(guid=None).dedupe_key == "link:https://alphai.io/dell-ai-factory-backlog"
     assert item.with_(guid=None, link=None).dedupe_key.startswith("hash:")
 

@@ -1,6 +1,7 @@
 """Storage: every SQL statement of marketbot lives in this package.
 
     db       engine (SQLite WAL / PostgreSQL), schema upgrades (migrations/), transactions
+             (`transaction` writes, `read` never takes the write lock)
     tables   the SQLModel tables
     feeds    feed state            items    deduplicated items
     figures  observations          alerts   the outbox
@@ -8,7 +9,7 @@
 """
 
 from bot.store import alerts, articles, db, feeds, figures, items
-from bot.store.db import init_db, make_engine, transaction
+from bot.store.db import init_db, make_engine, read, transaction
 
 __all__ = [
            "alerts",
@@ -19,5 +20,6 @@ __all__ = [
            "init_db",
            "items",
            "make_engine",
+           "read",
            "transaction",
 ]
