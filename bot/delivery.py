@@ -203,6 +203,12 @@ class Delivery:
         return min(self.cfg.retry_base * 2 ** (attempt - 1), self.cfg.max_retry_after)
 
     def _pace(self, channel: str) -> None:
+        # Replicas on PostgreSQL share one pace per channel through the database.
+        shared = store.pace.shared_pace(self.engine, f"slack:{channel}", self.cfg.pace,
+                                        sleep=self.sleep)
+        if shared is not None:
+            shared.acquire()
+            return
         last = self._last_post.get(channel)
         if last is not None and self.cfg.pace:
             wait = last + self.cfg.pace - time.monotonic()

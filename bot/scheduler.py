@@ -6,6 +6,12 @@ that a slow feed is never polled twice at once), and one delivery job that
 drains the outbox. A failing feed's backoff lives in the database
 (feed_state.next_poll_at), so it survives restarts; the feed's job simply skips
 polls until then.
+
+Replicas on one database share the feeds: a poll first takes the feed's lease
+(bot.store.feeds.claim, on the database's clock), so one replica at a time polls
+a feed. Every replica schedules every feed; the one that polled a feed last keeps
+polling it on its own schedule, another takes it over once it is due and its
+lease is free (the holder died, or lags behind). docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class CycleReport:
     polls: list[PollResult] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
+    held: list[str] = field(default_factory=list)  # feeds another replica was polling
+
     @property
     def failed(self) -> list[PollResult]:
         return [p for p in self.polls if not p.ok]
@@ -53,9 +61,31 @@ def run_once(app: App, pipeline: Pipeline, delivery: Delivery) -> CycleReport:
     report = CycleReport()
     with ThreadPoolExecutor(max_workers=min(app.config.http.workers, max(1, len(feeds))),
                             thread_name_prefix="poll") as pool:
-        report.polls = list(pool.map(pipeline.poll, feeds))
+        polls = list(pool.map(lambda f: poll_leased(app, pipeline, f, due=False), feeds))
+    report.polls = [p for p in polls if p is not None]
+    report.held = [f.name for f, p in zip(feeds, polls, strict=True) if p is None]
     report.delivery = delivery.run()
     return report
+
+
+def poll_leased(app: App, pipeline: Pipeline, feed: FeedConfig, *,
+                due: bool) -> PollResult | None:
+    """Poll `feed` under its lease; None when this replica may not poll it now: another
+    replica holds it, or (`due`, the scheduler) it is not due here yet."""
+    due_by = app.clock() + timedelta(seconds=jitter_for(feed.every) + 1) if due else None
+    hold = store.feeds.lease_for(feed.every, app.config.http.timeout)
+    with store.transaction(app.engine) as s:
+        if not store.feeds.claim(s, feed.name, holder=app.replica, hold=hold, due_by=due_by):
+            return None
+    try:
+        return pipeline.poll(feed)
+    finally:
+        try:
+            with store.transaction(app.engine) as s:
+                store.feeds.release(s, feed.name, holder=app.replica)
+        except Exception:  # the lease runs out by itself
+            log.warning("poll: %s: could not release the lease; it runs out in %.0fs",
+                        feed.name, hold, exc_info=True)
 
 
 def jitter_for(every: float) -> float:
@@ -103,19 +133,9 @@ class Runner:
         self._stopped.set()
 
     def _poll(self, feed: FeedConfig) -> None:
-        if self._backing_off(feed):
-            return
-        result = self.pipeline.poll(feed)
-        if result.alerts:
+        result = poll_leased(self.app, self.pipeline, feed, due=True)
+        if result is not None and result.alerts:
             self._deliver()
-
-    def _backing_off(self, feed: FeedConfig) -> bool:
-        with store.transaction(self.app.engine) as s:
-            st = store.feeds.get_state(s, feed.name)
-        if not st.consecutive_failures or st.next_poll_at is None:
-            return False
-        slack = timedelta(seconds=jitter_for(feed.every) + 1)
-        return self.app.clock() + slack < st.next_poll_at
 
     def _deliver(self) -> None:
         if not self._delivery_lock.acquire(blocking=False):

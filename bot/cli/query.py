@@ -17,7 +17,7 @@ from bot.config import Env
 @cli.command()
 @click.pass_obj
 def feeds(env: Env) -> None:
-    """Show each feed's last success, last error, consecutive failures and next poll.
+    """Show each feed's last success, last error, failures, next poll and replica.
 
     \b
     Example:
@@ -26,6 +26,7 @@ def feeds(env: Env) -> None:
     config = get_config()
     with store.transaction(engine(env)) as s:
         states = store.feeds.all_states(s)
+        holders = store.feeds.holders(s)
     rows = []
     for f in config.feeds:
         st = states.get(f.name)
@@ -37,9 +38,15 @@ def feeds(env: Env) -> None:
             st.consecutive_failures if st else 0,
             when(st.next_poll_at) if st and st.next_poll_at else "at start",
             st.items_total if st else 0,
+            _replica(*holders.get(f.name, (None, False))),
         ])
     click.echo(table(["feed", "kind", "enabled", "last success", "last error", "failures",
-                       "next poll", "items"], rows))
+                       "next poll", "items", "replica"], rows))
+
+
+def _replica(holder: str | None, polling: bool) -> str:
+    """The replica polling the feed now, else the one that polled it last."""
+    return "-" if holder is None else f"{holder} (polling)" if polling else holder
 
 
 @cli.command()

@@ -18,14 +18,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, event, exc, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Interval,
+    event,
+    exc,
+    func,
+    inspect,
+    literal,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from bot.errors import DatabaseError
 from bot.store import tables  # noqa: F401  (registers the tables)
+from bot.store.tables import UTCDateTime
 
 POSTGRES_DRIVER = "postgresql+psycopg"
 # pg_advisory_xact_lock keys (one 64-bit namespace per database; 0x6d6b62 = "mkb").
@@ -199,11 +212,42 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def insert_ignore(session: Session, model: type[SQLModel], values: dict) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the database, not a prior
     SELECT, decides what is new, so two writers can never both insert."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    table = model.__table__
+    stmt = _insert(session)(table).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+
+
+def insert_or_nothing(session: Session, model: type[SQLModel], values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row."""
+    stmt = _insert(session)(model.__table__).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt).rowcount == 1
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    return session.execute(stmt).scalar_one_or_none()
+    return insert
+
+
+# ---------------------------------------------------------------- the database's clock
+
+
+def clock_sql(session: Session, plus: float = 0.0) -> ColumnElement:
+    """The database's current UTC time (+ `plus` seconds) as SQL, comparable with our
+    timestamp columns: leases shared by replicas are decided by one clock, not by each
+    replica's own."""
+    if session.get_bind().dialect.name == "postgresql":
+        now = func.timezone("UTC", func.clock_timestamp())
+        return type_coerce(now + literal(timedelta(seconds=plus), Interval()), UTCDateTime)
+    # SQLite: the text form SQLAlchemy stores DATETIME in (microseconds, 6 digits).
+    now = func.strftime("%Y-%m-%d %H:%M:%f", "now", f"{plus:+.3f} seconds").concat("000")
+    return type_coerce(now, UTCDateTime)
+
+
+def epoch_sql(session: Session) -> ColumnElement:
+    """The database's current time in seconds since 1970 (a float), for arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", func.clock_timestamp())
+    return (func.julianday("now") - 2440587.5) * 86400.0
