@@ -15,6 +15,8 @@ number of processes can start together on an empty or an old database.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,9 +89,9 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        _wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -99,6 +101,21 @@ def _sqlite_engine(url: URL) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # AUTOCOMMIT: a read without the lock
 
     return engine
+
+
+def _wal(cur) -> None:
+    """WAL mode, which the file keeps once set. Switching a new file to it needs an
+    exclusive lock, and SQLite answers "database is locked" at once, without waiting,
+    when processes started together all try: whoever loses retries until one has set it."""
+    deadline = time.monotonic() + 30.0
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL").fetchall()  # a no-op once set
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def where(engine: Engine) -> str:
