@@ -72,17 +72,20 @@ def poll_leased(app: App, pipeline: Pipeline, feed: FeedConfig, *,
                 due: bool) -> PollResult | None:
     """Poll `feed` under its lease; None when this replica may not poll it now: another
     replica holds it, or (`due`, the scheduler) it is not due here yet."""
-    due_by = app.clock() + timedelta(seconds=jitter_for(feed.every) + 1) if due else None
-    hold = store.feeds.lease_for(feed.every, app.config.http.timeout)
+    slack = jitter_for(feed.every) + 1
+    hold = store.feeds.lease_for(feed.every, app.config.http.timeout, slack)
     with store.transaction(app.engine) as s:
-        if not store.feeds.claim(s, feed.name, holder=app.replica, hold=hold, due_by=due_by):
+        if not store.feeds.claim(s, feed.name, holder=app.replica, hold=hold,
+                                 now=app.clock() if due else None, slack=slack,
+                                 feeds=len(enabled_feeds(app))):
             return None
     try:
         return pipeline.poll(feed)
     finally:
         try:
-            with store.transaction(app.engine) as s:
-                store.feeds.release(s, feed.name, holder=app.replica)
+            with store.transaction(app.engine) as s:  # held until our next poll of it
+                store.feeds.release(s, feed.name, holder=app.replica,
+                                    hold=hold if due else None)
         except Exception:  # the lease runs out by itself
             log.warning("poll: %s: could not release the lease; it runs out in %.0fs",
                         feed.name, hold, exc_info=True)
@@ -116,6 +119,7 @@ class Runner:
             self._stopped.wait()
         finally:
             self.scheduler.shutdown(wait=True)  # let running polls finish their transaction
+            self._hand_over()
             log.info("scheduler: stopped")
 
     def schedule(self) -> None:
@@ -131,6 +135,14 @@ class Runner:
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _hand_over(self) -> None:
+        """Release this replica's feed leases: the other replicas take them at once."""
+        try:
+            with store.transaction(self.app.engine) as s:
+                store.feeds.release_all(s, holder=self.app.replica)
+        except Exception:  # the leases run out by themselves
+            log.warning("scheduler: could not release the feed leases", exc_info=True)
 
     def _poll(self, feed: FeedConfig) -> None:
         result = poll_leased(self.app, self.pipeline, feed, due=True)

@@ -59,56 +59,72 @@ def test_successes_at_once_add_up_their_items(engine) -> None:
 def test_one_replica_at_a_time_gets_a_feeds_lease(engine) -> None:
     def claim(i: int) -> bool:
         with store.transaction(engine) as s:
-            return store.feeds.claim(s, "f", holder=f"r{i}", hold=60, due_by=None)
+            return store.feeds.claim(s, "f", holder=f"r{i}", hold=60, now=None)
 
     assert sum(together(N, claim)) == 1
 
 
-def claim(engine, holder: str, *, hold: float = 60, due_by=None) -> bool:
+def claim(engine, holder: str, *, hold: float = 60, now=None, name: str = "f",
+          feeds: int = 1) -> bool:
     with store.transaction(engine) as s:
-        return store.feeds.claim(s, "f", holder=holder, hold=hold, due_by=due_by)
+        return store.feeds.claim(s, name, holder=holder, hold=hold, now=now, slack=30,
+                                 feeds=feeds)
 
 
-def release(engine, holder: str) -> None:
+def release(engine, holder: str, hold: float | None = None, name: str = "f") -> None:
     with store.transaction(engine) as s:
-        store.feeds.release(s, "f", holder=holder)
+        store.feeds.release(s, name, holder=holder, hold=hold)
 
 
 def test_a_lease_runs_on_the_database_clock_and_passes_on_when_it_runs_out(engine) -> None:
     assert claim(engine, "a")
     # b's own clock is a day ahead: the lease still runs, by the database's clock.
-    assert not claim(engine, "b", due_by=datetime.now(UTC) + timedelta(days=1))
+    assert not claim(engine, "b", now=datetime.now(UTC) + timedelta(days=1))
     assert claim(engine, "a")  # the holder renews
     assert claim(engine, "a", hold=-1)  # renewed into the past: a died, say
     assert claim(engine, "b")  # taken over
     with store.transaction(engine) as s:
         assert store.feeds.holders(s) == {"f": ("b", True)}
-    release(engine, "b")
+    release(engine, "b")  # run --once ends its lease
     with store.transaction(engine) as s:
         assert store.feeds.holders(s) == {"f": ("b", False)}  # the last poller, idle
 
 
-def test_the_last_poller_keeps_a_healthy_feed_and_others_wait_until_it_is_due(engine) -> None:
-    assert claim(engine, "a", due_by=T0)
+def test_a_replica_keeps_its_feeds_between_polls_until_it_dies(engine) -> None:
+    assert claim(engine, "a", now=T0)
     with store.transaction(engine) as s:
-        store.feeds.record_success(s, "f", url="u", now=T0, next_poll_at=T0 + timedelta(minutes=5))
-    release(engine, "a")
-    assert not claim(engine, "b", due_by=T0 + timedelta(minutes=1))  # polled a minute ago
-    assert claim(engine, "a", due_by=T0 + timedelta(minutes=1))  # its own schedule
-    release(engine, "a")
-    assert claim(engine, "b", due_by=T0 + timedelta(minutes=6))  # a lags: b takes it
+        store.feeds.record_success(s, "f", url="u", now=T0,
+                                   next_poll_at=T0 + timedelta(minutes=5))
+    release(engine, "a", hold=60)  # held until a's next poll
+    assert not claim(engine, "b", now=T0 + timedelta(minutes=6))  # due, but a holds it
+    assert claim(engine, "a", now=T0 + timedelta(minutes=1))  # a: its own schedule
+    release(engine, "a", hold=-1)  # a's lease runs out (a died)
+    assert claim(engine, "b", now=T0 + timedelta(minutes=6))  # b takes it over
     release(engine, "b")
-    assert claim(engine, "c", due_by=None)  # run --once: any free feed
+    assert claim(engine, "c", now=None)  # run --once: any feed nobody is polling
 
 
 def test_a_failing_feed_waits_out_its_backoff_whoever_polled_it(engine) -> None:
-    assert claim(engine, "a", due_by=T0)
+    assert claim(engine, "a", now=T0)
     with store.transaction(engine) as s:
         store.feeds.record_failure(s, "f", url="u", now=T0, reason="x",
                                    next_poll=lambda n: T0 + timedelta(minutes=10))
     release(engine, "a")
-    assert not claim(engine, "a", due_by=T0 + timedelta(minutes=5))
-    assert claim(engine, "b", due_by=T0 + timedelta(minutes=10))
+    assert not claim(engine, "a", now=T0 + timedelta(minutes=5))
+    assert claim(engine, "b", now=T0 + timedelta(minutes=10))
+
+
+def test_a_replica_that_joins_gets_its_share_of_the_feeds(engine) -> None:
+    feeds = [f"f{k}" for k in range(4)]
+    for name in feeds:  # a alone: it takes all four
+        assert claim(engine, "a", now=T0, name=name, feeds=4)
+        release(engine, "a", hold=60, name=name)
+    assert not any(claim(engine, "b", now=T0, name=name, feeds=4) for name in feeds)
+    # b is live now (it asked): a's share is two, and a gives back what it holds over it.
+    kept = [name for name in feeds if claim(engine, "a", now=T0, name=name, feeds=4)]
+    assert len(kept) == 2
+    taken = [name for name in feeds if claim(engine, "b", now=T0, name=name, feeds=4)]
+    assert sorted(kept + taken) == feeds
 
 
 @pytest.mark.parametrize("interval", [10.0])

@@ -44,9 +44,9 @@ def feeds(env: Env) -> None:
                        "next poll", "items", "replica"], rows))
 
 
-def _replica(holder: str | None, polling: bool) -> str:
-    """The replica polling the feed now, else the one that polled it last."""
-    return "-" if holder is None else f"{holder} (polling)" if polling else holder
+def _replica(holder: str | None, held: bool) -> str:
+    """The replica holding the feed's lease, else the one that polled it last."""
+    return "-" if holder is None else holder if held else f"{holder} (last)"
 
 
 @cli.command()

@@ -11,13 +11,13 @@ replicas' own clocks do not matter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, literal, or_, update
+from sqlalchemy import case, delete, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.db import clock_sql, insert_or_nothing
-from bot.store.tables import FeedState, UTCDateTime
+from bot.store.tables import FeedState, ReplicaRow, UTCDateTime, utcnow
 
 
 def get_state(s: Session, name: str) -> FeedState:
@@ -83,47 +83,90 @@ def _flip(s: Session, name: str, down: bool) -> bool:
 # ---------------------------------------------------------------- leases
 
 
-def claim(s: Session, name: str, *, holder: str, hold: float, due_by: datetime | None) -> bool:
-    """Take the feed's lease for `hold` seconds (database clock); True when this holder
-    may poll it now. Refused while another holder's lease runs. With `due_by` (the
-    long-running scheduler), a feed that another replica polled last, or that is backing
-    off after failures, is polled only once its next poll time is before `due_by`: the
-    replica that polled a healthy feed last keeps polling it on its own schedule."""
+def claim(s: Session, name: str, *, holder: str, hold: float, now: datetime | None,
+          slack: float = 0.0, feeds: int = 1) -> bool:
+    """Take or renew the feed's lease for `hold` seconds (database clock); True when this
+    holder may poll it now. Refused while another holder's lease runs.
+
+    With `now` (the long-running scheduler, whose jobs fire up to `slack` seconds late),
+    a replica keeps the feeds it holds and polls them on its own schedule; a failing
+    feed waits out its backoff whoever asks; a replica takes a free feed (released, or
+    its holder died and the lease ran out) while it holds fewer than its share of the
+    `feeds`, ceil(feeds / live replicas), and gives one back when it holds more (a
+    replica has joined). Without `now` (`run --once`): any feed nobody is polling."""
     _ensure(s, name)
-    now = clock_sql(s)
-    free = or_(col(FeedState.lease_until).is_(None), col(FeedState.lease_until) < now,
-               col(FeedState.lease_holder) == holder)
-    stmt = update(FeedState).where(col(FeedState.name) == name, free)
-    if due_by is not None:
-        ours = (col(FeedState.lease_holder) == holder) & (FeedState.consecutive_failures == 0)
-        stmt = stmt.where(or_(ours, col(FeedState.next_poll_at).is_(None),
-                              col(FeedState.next_poll_at) <= due_by))
+    db_now = clock_sql(s)
+    mine = col(FeedState.lease_holder) == holder
+    free = or_(col(FeedState.lease_until).is_(None), col(FeedState.lease_until) < db_now)
+    stmt = update(FeedState).where(col(FeedState.name) == name, or_(free, mine))
+    if now is not None:
+        _heartbeat(s, holder, hold)
+        held, share = _share(s, holder, feeds)
+        if held > share and _give_back(s, name, holder):
+            return False
+        next_poll, failing = col(FeedState.next_poll_at), FeedState.consecutive_failures > 0
+        due = or_(next_poll.is_(None), next_poll <= now + timedelta(seconds=slack))
+        stmt = stmt.where(or_(mine & ~failing, due), or_(mine, held < share))
     stmt = stmt.values(lease_holder=holder, lease_until=clock_sql(s, hold))
     return s.execute(stmt).rowcount == 1
 
 
-def release(s: Session, name: str, *, holder: str) -> None:
-    """End this holder's lease after a poll; the holder stays recorded as the feed's
-    last poller (`marketbot feeds`)."""
+def _heartbeat(s: Session, holder: str, hold: float) -> None:
+    insert_or_nothing(s, ReplicaRow, {"id": holder, "seen_until": utcnow()})
+    s.execute(update(ReplicaRow).where(col(ReplicaRow.id) == holder)
+              .values(seen_until=clock_sql(s, hold)))
+
+
+def _share(s: Session, holder: str, feeds: int) -> tuple[int, int]:
+    """How many feeds this holder has leased, and its fair share: the feeds over the
+    live replicas (this one among them)."""
+    now = clock_sql(s)
+    held = s.execute(select(func.count()).where(col(FeedState.lease_until) >= now,
+                                                col(FeedState.lease_holder) == holder)
+                     ).scalar_one()
+    live = s.execute(select(func.count()).where(col(ReplicaRow.seen_until) >= now)
+                     ).scalar_one()
+    return held, -(-feeds // max(1, live))
+
+
+def _give_back(s: Session, name: str, holder: str) -> bool:
+    stmt = update(FeedState).where(col(FeedState.name) == name,
+                                   col(FeedState.lease_holder) == holder)
+    return s.execute(stmt.values(lease_until=None)).rowcount == 1
+
+
+def release(s: Session, name: str, *, holder: str, hold: float | None = None) -> None:
+    """After a poll: keep the lease `hold` more seconds (until this holder's next poll),
+    or end it (None: `run --once`). The holder stays recorded as the last poller."""
+    until = None if hold is None else clock_sql(s, hold)
     s.execute(update(FeedState).where(col(FeedState.name) == name,
                                       col(FeedState.lease_holder) == holder)
-              .values(lease_until=None))
+              .values(lease_until=until))
+
+
+def release_all(s: Session, *, holder: str) -> int:
+    """End every lease of this holder (a replica stopping): the others take its feeds
+    at once instead of after the leases run out."""
+    s.execute(delete(ReplicaRow).where(col(ReplicaRow.id) == holder))
+    return s.execute(update(FeedState).where(col(FeedState.lease_holder) == holder)
+                     .values(lease_until=None)).rowcount
 
 
 def holders(s: Session) -> dict[str, tuple[str | None, bool]]:
-    """Each feed's lease holder (or last poller) and whether it is polling it now."""
+    """Each feed's lease holder (or last poller) and whether its lease runs."""
     now = clock_sql(s)
-    polling = case((col(FeedState.lease_until) >= now, True), else_=False)
-    rows = s.execute(select(FeedState.name, FeedState.lease_holder, polling))
-    return {name: (holder, bool(active)) for name, holder, active in rows}
+    active = case((col(FeedState.lease_until) >= now, True), else_=False)
+    rows = s.execute(select(FeedState.name, FeedState.lease_holder, active))
+    return {name: (holder, bool(on)) for name, holder, on in rows}
 
 
-def lease_for(every: float, timeout: float) -> float:
-    """How long a poll's lease lasts: the interval plus the fetch timeout. A replica that
-    dies mid-poll hands the feed over when it runs out; a poll that outlasts it may meet
-    a second poll of the feed, which costs work but no correctness (items are unique)."""
-    return every + timeout
+def lease_for(every: float, timeout: float, slack: float) -> float:
+    """How long a lease lasts, from a poll's start and again from its end: the interval,
+    the fetch timeout and the scheduler's slack. A replica that dies hands its feeds over
+    when they run out; a poll that outlasts one may meet a second poll of the feed,
+    which costs work but no correctness (items are unique)."""
+    return every + timeout + slack
 
 
 __all__ = ["all_states", "claim", "get_state", "holders", "lease_for", "mark_down", "mark_up",
-           "record_failure", "record_success", "release"]
+           "record_failure", "record_success", "release", "release_all"]

@@ -73,6 +73,16 @@ class PaceRow(SQLModel, table=True):
     next_at: float = 0.0
 
 
+class ReplicaRow(SQLModel, table=True):
+    """A running `marketbot run` sharing the database: seen until its heartbeat (each
+    feed claim) runs out, on the database's clock. The live ones divide the feeds."""
+
+    __tablename__ = "replica"
+
+    id: str = Field(primary_key=True)  # host:pid:tag (bot.app.replica_id)
+    seen_until: datetime = Field(sa_type=UTCDateTime)
+
+
 class ItemRow(SQLModel, table=True):
     __tablename__ = "item"
 

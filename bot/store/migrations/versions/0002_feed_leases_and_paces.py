@@ -1,5 +1,6 @@
-"""Feed leases (one replica polls a feed at a time) and shared paces (Slack per channel,
-the EDGAR request budget), for replicas sharing one database: docs/scaling.md.
+"""Feed leases (one replica polls a feed at a time), live replicas, and shared paces
+(Slack per channel, the EDGAR request budget), for replicas sharing one database:
+docs/scaling.md.
 
 Revision ID: 0002
 Revises: 0001
@@ -18,6 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table("replica",
+                    sa.Column("id", sa.String(), nullable=False),
+                    sa.Column("seen_until", sa.DateTime(), nullable=False),
+                    sa.PrimaryKeyConstraint("id"))
     op.create_table("pace",
                     sa.Column("key", sa.String(), nullable=False),
                     sa.Column("next_at", sa.Float(), nullable=False),
@@ -32,3 +37,4 @@ def downgrade() -> None:
         batch.drop_column("lease_until")
         batch.drop_column("lease_holder")
     op.drop_table("pace")
+    op.drop_table("replica")
