@@ -106,7 +106,7 @@ def base_texts() -> list[tuple[str, str, date | None]]:
     from bot.extract import html_text
 
     out = _corpus(FIX / "corpus") + _corpus(FIX / "extract" / "news")
-    shared = Path("/work/shared/corpus")
+    shared = ROOT.parent / "shared" / "corpus"
     if shared.is_dir():
         out += _corpus(shared)
     cases = json.loads((FIX / "extract" / "sentences.json").read_text())["cases"]

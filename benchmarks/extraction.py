@@ -4,10 +4,13 @@
     python benchmarks/extraction.py DIR --fold 3 --verbose       # develop against fold 3
     python benchmarks/extraction.py DIR --fold 3 --show-heldout  # fold 3's own errors (see below)
 
-DIR (default tests/fixtures/corpus) holds docs/NAME.txt and labels/NAME.json in the
-corpus format. `--config` is a marketbot config whose `companies:` give the tickers,
-names and fiscal calendars (read with bot.config's loader); a document's company is
-its header's `company:` (Dell when absent). Figures the extractor gives to another
+DIR (default ../shared/corpus beside the repository: the real texts, which are not part
+of the project; without it the benchmark says so and exits 0) holds docs/NAME.txt and
+labels/NAME.json in the corpus format. The project's own texts (tests/fixtures/corpus) are
+regression fixtures that mirror eight of the real ones, not a measure. `--config` is a
+marketbot config whose `companies:` give the tickers, names and fiscal calendars (read
+with bot.config's loader); a document's company is its header's `company:` (Dell when
+absent). Figures the extractor gives to another
 company than the document's are not scored against its labels (the labels hold only
 the document's company's figures); their count is printed.
 
@@ -54,7 +57,7 @@ from bot.extract import extract, read_corpus_doc
 from bot.extract.corpus import make_folds, source_group
 from bot.extract.score import DocScore, Tally, combine, score_doc
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 DOC_SIZE = 5_000
 # The sources the extractor was first written on (Dell's releases and the seed analyses,
 # once copied into tests/fixtures/corpus): their folds' scores were never held out.
@@ -227,7 +230,8 @@ def throughput(docs: list[Doc], n: int, run: Callable = extract) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--config", type=Path, help="marketbot config with the companies (calendars)")
+    ap.add_argument("--config", type=Path, help="marketbot config with the companies (calendars); "
+                    "default: DIR/companies.yaml when there is one")
     ap.add_argument("--folds", type=int, default=6, help="number of source folds")
     ap.add_argument("--list-folds", action="store_true",
                     help="print each fold's documents and stop")
@@ -242,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     if (args.verbose or args.show_heldout) and args.fold is None:
         ap.error("--verbose and --show-heldout need --fold K: the errors of the training folds are "
                  "printed, the held-out fold's only when asked (see the docstring)")
+    if args.dir == DEFAULT_DIR and not (args.dir / "docs").is_dir():
+        print(f"skipped: {DEFAULT_DIR} (the real texts, kept beside the clone) is absent; "
+              "pass a labeled directory")
+        return 0
+    if args.config is None and (args.dir / "companies.yaml").is_file():
+        args.config = args.dir / "companies.yaml"  # a corpus's own calendars, as in ../shared/corpus
     try:
         companies = companies_of(args.config)
     except ConfigError as exc:

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from bot.figures import METRICS
 from bot.items import Item
-from bot.rules import Firing, Observation, format_change, format_value
+from bot.rules import Change, Firing, Observation, format_change, format_value
 from bot.store.tables import AlertRow
 
 
-def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Item,
-               company_name: str, evidence: str, default_channel: str,
+def rule_alert(firing: Firing, *, item_id: int | None, figure_id: int | None, item: Item,
+               company_name: str, evidence: str | None, default_channel: str,
                inputs: list[str] | None = None, moves: dict[str, str] | None = None,
                formula: str | None = None) -> AlertRow:
     obs, rule = firing.observation, firing.rule
@@ -40,13 +40,7 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
         "confidence": obs.confidence,
         "direction": change.direction if change else None,
         "change_text": format_change(change) if change else None,
-        "previous": None if change is None else {
-            "value": change.previous.value,
-            "value_text": format_value(change.previous.value, change.previous.unit),
-            "period": change.previous.period,
-            "source_kind": change.previous.source_kind,
-            "figure_id": change.previous.figure_id,
-        },
+        "previous": None if change is None else _previous(change),
         "crossed": list(firing.crossed),
         "inputs": inputs or [],
         "formula": formula,
@@ -67,11 +61,17 @@ def rule_alert(firing: Firing, *, item_id: int, figure_id: int | None, item: Ite
     )
 
 
-def correction_alert(parent: AlertRow, obs: Observation, *, item: Item, evidence: str,
-                     verdict: str | None, inputs: list[str] | None = None) -> AlertRow:
-    """A reply in the thread of `parent`: the value it was built on has been corrected
-    by a more authoritative source (or, for a derived value, by a corrected input)."""
-    before = json.loads(parent.payload)
+def correction_alert(parent: AlertRow, obs: Observation, *, item: Item, evidence: str | None,
+                     verdict: str | None, inputs: list[str] | None = None,
+                     was: AlertRow | None = None, change: Change | None = None,
+                     sequence: int = 1) -> AlertRow:
+    """A reply in the thread of `parent`: the value it was built on (or, for a change rule,
+    the value it was compared with) has been corrected — by a more authoritative or a
+    newer source, or, for a derived value, by a corrected input. `was` is what the thread
+    said last (the parent or its latest correction); `sequence` numbers the corrections
+    of one alert, so that a value that moves back and forth is corrected each time."""
+    was = was or parent
+    before = json.loads(was.payload)
     payload = {
         "kind": "correction",
         "company": obs.company,
@@ -82,33 +82,47 @@ def correction_alert(parent: AlertRow, obs: Observation, *, item: Item, evidence
         "period": obs.period,
         "value": obs.value,
         "value_text": format_value(obs.value, obs.unit),
+        "approx": obs.approx,
         "was_text": before.get("value_text"),
-        "was_source_kind": parent.source_kind,
+        "was_source_kind": was.source_kind,
         "source_kind": obs.source_kind,
+        "change_text": format_change(change) if change else None,
+        "was_change_text": before.get("change_text") if change else None,
+        "previous": None if change is None else _previous(change),
         "verdict": verdict,
         "inputs": inputs or [],
         "evidence": evidence,
         "source": _source(item),
     }
+    key = f"correction:{parent.id}:{sequence}:{obs.value:.6g}"
     return AlertRow(
-        dedupe_key=f"correction:{parent.id}:{obs.value:.6g}", kind="correction",
-        group_key=f"correction:{parent.id}:{obs.value:.6g}", company=obs.company,
-        metric=obs.metric, basis=obs.basis, period=obs.period, value=obs.value,
-        source_kind=obs.source_kind, channel=parent.channel, severity=parent.severity,
-        figure_id=obs.figure_id, parent_id=parent.id,
-        payload=json.dumps(payload),
+        dedupe_key=key, kind="correction", group_key=key, company=obs.company,
+        metric=obs.metric, basis=obs.basis,
+        accounting_family="non_gaap" if obs.accounting == "non_gaap" else "gaap",
+        period=obs.period, value=obs.value, source_kind=obs.source_kind,
+        channel=parent.channel, severity=parent.severity, item_id=obs.item_id,
+        figure_id=obs.figure_id, parent_id=parent.id, payload=json.dumps(payload),
     )
+
+
+def _previous(change: Change) -> dict:
+    return {"value": change.previous.value,
+            "value_text": format_value(change.previous.value, change.previous.unit),
+            "period": change.previous.period, "source_kind": change.previous.source_kind,
+            "figure_id": change.previous.figure_id}
 
 
 def feed_notice(kind: str, *, feed: str, reason: str | None, failures: int,
                 since: datetime | None, channel: str, now: datetime) -> AlertRow:
-    """One notice when a feed starts failing for good, one when it recovers."""
+    """One notice when a feed starts failing for good, one when it recovers. The notices
+    waiting in one channel when the outbox is drained (those of one poll cycle) share a
+    group key, so they go out as one message."""
     assert kind in ("feed_down", "feed_up")
     stamp = (since or now).isoformat()
     payload = {"kind": kind, "feed": feed, "reason": reason, "failures": failures,
                "since": stamp, "at": now.isoformat()}
     return AlertRow(dedupe_key=f"{kind}:{feed}:{stamp}", kind=kind,
-                    group_key=f"{kind}:{feed}:{stamp}", channel=channel,
+                    group_key=f"feed-notices:{channel}", channel=channel,
                     severity="warning" if kind == "feed_down" else "info",
                     payload=json.dumps(payload))
 

@@ -1,35 +1,43 @@
-"""After an item's figures are stored: derive, reconcile, evaluate → outbox rows.
+"""The evaluation stage: what a batch of stored figures means → outbox rows.
 
-Runs inside the poll's transaction, so the alerts are written together with the
-figures that caused them. The decisions are the pure functions of bot.derive and
-bot.rules; this module only looks values up and writes rows.
+Order-independent by construction (docs/alerts.md has the definition and its limits):
+every decision is read from the stored figures of the company, never from the item
+that happens to be processed, so the alerts a set of items gives are the same whatever
+the order, interleaving, concurrency or database they arrive in.
 
-- Derive: every derived value an input feeds is recomputed from the current
-  inputs and stored when it changed (with the inputs it came from).
-- Evaluate: the item's own figures (one per metric/period), the derived values
-  that changed, and — when an item brings the comparison basis late (last
-  quarter's margin after this quarter's) — the latest quarter's figure again.
-- Reconcile: every observation keeps its row; the current value of a period is the
-  most authoritative source's (xbrl > sec-filing > company-ir > news), then the
-  newest. When the current value of a period an alert was built on moves away
-  from the alerted value by more than the tolerance, a correction is queued for
-  that alert's thread. A rule fires once per (rule, metric, basis, period): later
-  values of the same period become corrections, not new alerts.
+    evaluate(s, config, now, rows)   rows: the figures a batch just stored. For each
+                                     company they touch, under its lock
+                                     (store.figures.lock_company):
+      touched   the series points (metric, basis, accounting family, period) stored
+      derive    every derived value a touched point feeds is recomputed from the
+                standing inputs and stored when it changed, dated by its newest input
+      evaluate  the touched points, the derived ones, and every point that compares
+                with one of them (the next quarter's q/q, the next year's y/y): the
+                standing value (bot.series) through the rules (bot.rules)
+      gate      a firing whose newest input was published longer ago than
+                `alert_max_age` is history, not an alert; `cooldown` rate-limits
+      reconcile an alert whose standing value or comparison basis moved beyond the
+                tolerance gets a correction in its thread (re-evaluation never
+                repeats an alert: each has a dedupe key)
+
+Reads are set-based: one query loads every figure the batch's evaluation needs, one
+the alerts on those points.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import derive, rules, store
+from bot import derive, rules, series, store
 from bot.alerts import correction_alert, rule_alert
 from bot.config import CompanyConfig, Config, RuleConfig
-from bot.figures import DERIVED_SOURCE, METRICS, authority
+from bot.figures import DERIVED_SOURCE, METRICS
 from bot.fiscal import Period
 from bot.items import Item
 from bot.rules import Observation
@@ -40,141 +48,286 @@ from bot.text import sentence_at
 log = logging.getLogger("marketbot.analysis")
 
 
-def observation(row: FigureRow) -> Observation:
+@dataclass(frozen=True, order=True)
+class Key:
+    """One point of a company's series: what a rule fires on at most once."""
+
+    metric: str
+    basis: str
+    family: str  # "gaap" (reported or unqualified) or "non_gaap"
+    period: str
+
+    @classmethod
+    def of(cls, metric: str, basis: str, accounting: str | None, period: str) -> Key:
+        return cls(metric, basis, accounting_family(accounting), period)
+
+    @property
+    def accounting(self) -> str | None:
+        return "non_gaap" if self.family == "non_gaap" else None
+
+    @property
+    def derived(self) -> bool:
+        return self.metric in METRICS and METRICS[self.metric].derived
+
+    def at(self, period: Period) -> Key:
+        return replace(self, period=period.label)
+
+
+def evaluate(s: Session, config: Config, now: datetime, rows: Iterable[FigureRow]
+             ) -> list[AlertRow]:
+    """Derive and evaluate what these newly stored figures touch; the alert rows queued."""
+    touched: dict[str, set[Key]] = {}
+    for r in rows:
+        if r.period and r.source_kind != DERIVED_SOURCE:
+            touched.setdefault(r.company, set()).add(Key.of(r.metric, r.basis, r.accounting,
+                                                            r.period))
+    out: list[AlertRow] = []
+    for ticker in sorted(touched):  # one lock order for every writer: no deadlock
+        store.figures.lock_company(s, ticker)
+        out += Evaluation(s, config, _company(config, ticker), now).run(touched[ticker])
+    return out
+
+
+def _company(config: Config, ticker: str) -> CompanyConfig:
+    try:
+        return config.company_for(ticker)
+    except KeyError:  # stored by an earlier config: still evaluated, named by its ticker
+        return CompanyConfig(ticker=ticker, name=ticker)
+
+
+def observation(row: FigureRow, rank: str = "") -> Observation:
     return Observation(
         company=row.company, metric=row.metric, basis=row.basis, period=row.period,
         value=row.value, unit=row.unit, accounting=row.accounting, confidence=row.confidence,
         comparative=row.comparative, source_kind=row.source_kind, published=row.published_at,
-        figure_id=row.id, approx=row.approx)
+        figure_id=row.id, approx=row.approx, low=row.low, high=row.high, item_id=row.item_id,
+        rank=rank)
 
 
-@dataclass
-class Analysis:
-    config: Config
-    now: datetime
+class Snapshot:
+    """The stored figures of one company that an evaluation reads, loaded in bulk."""
 
-    def run(self, s: Session, item: Item, item_id: int, rows: list[FigureRow],
-            company: CompanyConfig) -> list[AlertRow]:
-        """The alert rows this item causes (already inserted)."""
-        ctx = _Context(self, s, item, item_id, company)
-        derived = ctx.derive(rows)
-        if self._too_old(item):
-            log.info("rules: %s: %s is older than alert_max_age: stored, not alerted",
-                     item.feed, item.title[:80])
-            return []
-        candidates = [r for r in _best_per_key(rows) if ctx.stands(r)]
-        candidates += derived + ctx.late_basis(rows)
-        queued = []
-        for row in _unique(candidates):
-            queued += ctx.evaluate(row)
-        for row in _unique(rows + derived):
-            queued += ctx.reconcile(row)
-        return queued
+    def __init__(self, s: Session, company: str, tol):
+        self.s, self.company, self.tol = s, company, tol
+        self.rows: dict[Key, list[FigureRow]] = {}
+        self.by_id: dict[int, FigureRow] = {}
+        self.ranks: dict[int, str] = {}
+        self.loaded: set[Key] = set()
+        self._standing: dict[Key, Observation | None] = {}
+
+    def load(self, keys: Iterable[Key]) -> None:
+        keys = {k for k in keys if k not in self.loaded}
+        if not keys:
+            return
+        found = store.figures.of_periods(self.s, company=self.company,
+                                         metrics={k.metric for k in keys},
+                                         periods={k.period for k in keys})
+        fresh: set[Key] = set()
+        for row, item_key in found:
+            key = Key.of(row.metric, row.basis, row.accounting, row.period)
+            if key in self.loaded:
+                continue  # loaded before (and maybe added to since)
+            fresh.add(key)
+            self._keep(key, row, item_key)
+        self.loaded |= keys | fresh
+
+    def add(self, row: FigureRow) -> None:
+        key = Key.of(row.metric, row.basis, row.accounting, row.period)
+        self.load([key])
+        self._keep(key, row, "")
+        self._standing.pop(key, None)
+
+    def _keep(self, key: Key, row: FigureRow, item_key: str | None) -> None:
+        self.rows.setdefault(key, []).append(row)
+        self.by_id[row.id] = row
+        # Content-derived: the item's dedupe key and the figure's place in its text.
+        self.ranks[row.id] = f"{item_key or ''}\x00{row.span_start or 0:09d}\x00{row.value!r}"
+
+    def observations(self, key: Key) -> list[Observation]:
+        self.load([key])
+        return [observation(r, self.ranks[r.id]) for r in self.rows.get(key, ())
+                if r.source_kind != DERIVED_SOURCE]
+
+    def current(self, key: Key) -> Observation | None:
+        if key not in self._standing:
+            self._standing[key] = self._current(key)
+        return self._standing[key]
+
+    def _current(self, key: Key) -> Observation | None:
+        if key.derived:
+            # The newest computation: every evaluation that changes an input re-derives,
+            # under the company's lock, so the newest row is the value of today's inputs.
+            rows = [r for r in self.rows_of(key) if r.source_kind == DERIVED_SOURCE]
+            return observation(max(rows, key=lambda r: r.id)) if rows else None
+        return series.standing(self.observations(key), self.tol)
+
+    def rows_of(self, key: Key) -> list[FigureRow]:
+        self.load([key])
+        return self.rows.get(key, [])
 
 
-    def _too_old(self, item: Item) -> bool:
-        limit = self.config.alert_max_age
-        return bool(limit and item.published
-                    and self.now - item.published > timedelta(seconds=limit))
+class Evaluation:
+    """One company's evaluation of one batch."""
 
-
-class _Context:
-    def __init__(self, analysis: Analysis, s: Session, item: Item, item_id: int,
-                 company: CompanyConfig):
-        self.cfg, self.now = analysis.config, analysis.now
-        self.s, self.item, self.item_id, self.company = s, item, item_id, company
+    def __init__(self, s: Session, config: Config, company: CompanyConfig, now: datetime):
+        self.s, self.cfg, self.company, self.now = s, config, company, now
+        self.tol = config.reconcile
+        self.rules = [r for r in config.rules if not r.company or r.company == company.ticker]
+        self.snap = Snapshot(s, company.ticker, self.tol)
+        self.alerts: dict[str, AlertRow] = {}
+        self.corrections: dict[int, list[AlertRow]] = {}
         self._items: dict[int, ItemRow | None] = {}
 
-    # -------------------------------------------------------------- lookups
-    def current(self, metric: str, basis: str, period: str, accounting: str | None,
-                exclude_item: int | None = None) -> FigureRow | None:
-        return store.figures.current(self.s, company=self.company.ticker, metric=metric,
-                                     basis=basis, period=period, accounting=accounting,
-                                     exclude_item=exclude_item)
+    def run(self, touched: set[Key]) -> list[AlertRow]:
+        derived = sorted({d for k in touched for d in _feeds(k)})
+        targets = self._targets(touched | set(derived))
+        self.snap.load(self._needs(derived, targets))
+        self._load_alerts(targets)
+        for d in derived:
+            self._derive(d)
+        out: list[AlertRow] = []
+        for k in sorted(targets):
+            out += self._evaluate(k)
+        return out
 
-    def stands(self, row: FigureRow) -> bool:
-        """Whether this item holds the current value of the row's period: a later but less
-        authoritative report of a period never alerts (and never corrects)."""
-        found = self.current(row.metric, row.basis, row.period, row.accounting)
-        return found is not None and found.item_id == row.item_id
+    # -------------------------------------------------------------- what to read
+    def _targets(self, keys: set[Key]) -> set[Key]:
+        """The points to evaluate: those stored or derived now, and those that compare
+        with them (a late quarter is the basis of the next quarter's q/q and of the same
+        quarter's y/y a year later) — only where a rule looks."""
+        ruled = {(r.metric, r.basis) for r in self.rules}
+        out = set()
+        for k in keys:
+            if (k.metric, k.basis) not in ruled:
+                continue
+            p = Period.parse(k.period)
+            out |= {k, k.at(Period(p.year + 1, p.quarter))}
+            if p.quarter:
+                out.add(k.at(_next(p)))
+        return out
 
-    def lookup_for(self, row: FigureRow) -> rules.Lookup:
-        """Values standing for other periods; for the row's own period (revisions), the
-        value that stood before this item."""
-        def lookup(metric, basis, period, accounting):
-            found = self.current(metric, basis, period, accounting,
-                                 exclude_item=row.item_id if period == row.period else None)
-            return observation(found) if found else None
-        return lookup
+    def _needs(self, derived: list[Key], targets: set[Key]) -> set[Key]:
+        needs = set(derived) | targets
+        for k in set(derived) | {t for t in targets if t.derived}:
+            needs |= {Key.of(*i) for i in _inputs_of(k)}
+        for k in targets:
+            p = Period.parse(k.period)
+            needs |= {k.at(p.previous()), k.at(p.year_ago())}
+        return needs
 
-    def lookup(self, metric, basis, period, accounting) -> Observation | None:
-        found = self.current(metric, basis, period, accounting)
-        return observation(found) if found else None
+    def _load_alerts(self, targets: set[Key]) -> None:
+        found = store.alerts.rule_alerts_of(self.s, company=self.company.ticker,
+                                            metrics={k.metric for k in targets},
+                                            periods={k.period for k in targets})
+        self.alerts = {a.dedupe_key: a for a in found}
+        for c in store.alerts.corrections_of(self.s, [a.id for a in found]):
+            self.corrections.setdefault(c.parent_id, []).append(c)
+
+    def lookup(self, metric: str, basis: str, period: str, accounting: str | None
+               ) -> Observation | None:
+        return self.snap.current(Key.of(metric, basis, accounting, period))
 
     # -------------------------------------------------------------- derive
-    def derive(self, rows: list[FigureRow]) -> list[FigureRow]:
-        targets = []
-        for row in rows:
-            if row.source_kind == DERIVED_SOURCE:
-                continue
-            for key in derive.affected(row.metric, row.basis, row.period, row.accounting):
-                if key not in targets:
-                    targets.append(key)
-        out = []
-        for metric, period, accounting in targets:
-            value = derive.compute(metric, period, accounting, self.lookup)
-            if value is None:
-                continue
-            before = self.current(metric, "actual", period, accounting)
-            if before is not None and abs(before.value - value.value) <= 1e-9:
-                continue
-            # Stamped with the time of computation: among derived values of one period
-            # the newest computation (from the inputs current now) stands.
-            out.append(store.figures.insert_derived(
-                self.s, item_id=self.item_id, company=self.company.ticker, derived=value,
-                published=self.now))
-        return out
-
-    def late_basis(self, rows: list[FigureRow]) -> list[FigureRow]:
-        """The latest quarter's figure, when this item brings its comparison basis."""
-        out = []
-        for row in rows:
-            if row.basis != "actual" or not row.period or row.source_kind == DERIVED_SOURCE:
-                continue
-            p = Period.parse(row.period)
-            if p.quarter is None:
-                continue
-            latest = store.figures.latest_quarter(self.s, company=row.company, metric=row.metric)
-            if latest is None or latest <= p:
-                continue
-            later = {Period(p.year + 1, 1) if p.quarter == 4 else Period(p.year, p.quarter + 1),
-                     Period(p.year + 1, p.quarter)}
-            if latest in later:
-                found = self.current(row.metric, "actual", latest.label, row.accounting)
-                if found is not None and found.item_id != self.item_id:
-                    out.append(found)
-        return out
+    def _derive(self, key: Key) -> None:
+        value = derive.compute(key.metric, key.period, key.accounting, self.lookup)
+        if value is None:
+            return
+        before = self.snap.current(key)
+        ids = [i.figure_id for i in value.inputs]
+        if before is not None and abs(before.value - value.value) <= 1e-9 \
+                and _input_ids(self.snap.by_id[before.figure_id]) == ids:
+            return
+        newest = max(value.inputs, key=lambda i: (i.published is not None, i.published
+                                                  or self.now, i.rank))
+        comparative = any(not series.is_reported(self.snap.observations(_key(i)))
+                          for i in value.inputs)
+        row = store.figures.insert_derived(
+            self.s, item_id=newest.item_id, company=self.company.ticker, derived=value,
+            published=newest.published, comparative=comparative, observed=self.now)
+        self.snap.add(row)
 
     # -------------------------------------------------------------- evaluate
-    def evaluate(self, row: FigureRow) -> list[AlertRow]:
-        obs = observation(row)
-        out = []
-        for firing in rules.evaluate(self.cfg.rules, obs, self.lookup_for(row)):
-            if self._cooling_down(firing.rule, obs):
+    def _evaluate(self, key: Key) -> list[AlertRow]:
+        cur = self.snap.current(key)
+        if cur is None:
+            return []
+        if not key.derived:
+            cur = replace(cur, comparative=not series.is_reported(self.snap.observations(key)))
+        out: list[AlertRow] = []
+        for rule in self.rules:
+            if (rule.metric, rule.basis) != (key.metric, key.basis):
                 continue
-            if firing.rule.revision_pct is not None and self._stated_before(row):
-                log.info("rules: %s: %s %s %s repeats earlier guidance, not a revision",
-                         firing.rule.rule_id, obs.metric, obs.period, obs.value)
-                continue
-            alert = rule_alert(firing, item_id=self.item_id, figure_id=row.id,
-                               item=self._source(row), company_name=self.company.name,
-                               evidence=self._quote(row),
-                               default_channel=self.cfg.slack.channel,
-                               inputs=_inputs(row), moves=self._moves(obs),
-                               formula=_formula(row))
-            if self._queue(alert):
-                out.append(alert)
+            if rule.revision_pct is not None:
+                out += self._revisions(rule, key, cur)
+            else:
+                out += self._once(rule, key, cur)
         return out
+
+    def _once(self, rule: RuleConfig, key: Key, cur: Observation) -> list[AlertRow]:
+        """A rule that fires at most once per point: new alert, or reconcile the one sent."""
+        alert = self.alerts.get(rules.alert_key(rule, cur))
+        firing = rules.evaluate_rule(rule, cur, self.lookup)
+        if alert is not None:
+            if firing is not None and self._refresh(alert, firing, cur):
+                return []
+            return self._reconcile(alert, rule, cur)
+        if firing is None:
+            return []
+        dates = self._dates(key)
+        if _is_change_rule(rule) and firing.change is not None:
+            dates += self._dates(_key(firing.change.previous))
+        if self._stale(rule, cur, dates) or self._cooling_down(rule, cur):
+            return []
+        return self._queue(self._rule_alert(firing, cur))
+
+    def _revisions(self, rule: RuleConfig, key: Key, cur: Observation) -> list[AlertRow]:
+        """Guidance revisions: every change of the standing value (bot.series.revisions)
+        is an event of its own, judged against the value that stood before it."""
+        out: list[AlertRow] = []
+        events = series.revisions(self.snap.observations(key), self.tol)
+        candidates = [(e.after, e.before, [e.at]) for e in events]
+        if not events or events[-1].after.figure_id != cur.figure_id:
+            candidates.append((cur, None, self._dates(key)))  # a level on the same rule
+        for after, before, dates in candidates:
+            def lookup(metric, basis, period, accounting, before=before):
+                if Key.of(metric, basis, accounting, period) == key:
+                    return before
+                return self.lookup(metric, basis, period, accounting)
+            firing = rules.evaluate_rule(rule, after, lookup)
+            if firing is None or firing.dedupe_key in self.alerts:
+                continue
+            if self._stale(rule, after, dates) or self._cooling_down(rule, after):
+                continue
+            out += self._queue(self._rule_alert(firing, after))
+        return out
+
+    def _dates(self, key: Key) -> list[datetime | None]:
+        """When a point's value was news: its newest non-comparative report (None: an
+        undated report, which counts as new). A derived point: its inputs'. A point known
+        only from comparative columns gives no date (restating history is not news)."""
+        if key.derived:
+            cur = self.snap.current(key)
+            row = self.snap.by_id.get(cur.figure_id) if cur else None
+            return [d for i in _input_keys(row) for d in self._dates(i)] if row else []
+        news = [o for o in self.snap.observations(key) if not o.comparative]
+        if not news:
+            return []
+        if any(o.published is None for o in news):
+            return [None]
+        return [max(o.published for o in news)]
+
+    def _stale(self, rule: RuleConfig, obs: Observation, dates: list[datetime | None]
+               ) -> bool:
+        limit = self.cfg.alert_max_age
+        if not limit or not dates or None in dates:
+            return False
+        newest = max(d for d in dates if d is not None)
+        if self.now - newest <= timedelta(seconds=limit):
+            return False
+        log.info("rules: %s: %s %s %s: newest input published %s, older than alert_max_age:"
+                 " history, not alerted", rule.rule_id, obs.company, obs.metric, obs.period,
+                 newest.date().isoformat())
+        return True
 
     def _cooling_down(self, rule: RuleConfig, obs: Observation) -> bool:
         if not rule.cooldown:
@@ -187,13 +340,65 @@ class _Context:
             return True
         return False
 
-    def _stated_before(self, row: FigureRow) -> bool:
-        """Whether another item already stated this value for this period (a recap of
-        superseded guidance is old news, not a cut)."""
-        earlier = store.figures.values_for(
-            self.s, company=row.company, metric=row.metric, basis=row.basis, period=row.period,
-            accounting=row.accounting, exclude_item=row.item_id)
-        return any(not _differs(v, row.value, row.unit, self.cfg.reconcile) for v in earlier)
+    # -------------------------------------------------------------- reconcile
+    def _reconcile(self, alert: AlertRow, rule: RuleConfig, cur: Observation
+                   ) -> list[AlertRow]:
+        """A correction when the point's standing value, or the basis a change rule
+        compared it with, moved beyond the tolerance since the alert (or its latest
+        correction) said otherwise."""
+        said = (self.corrections.get(alert.id) or [alert])[-1]
+        said_prev = (json.loads(said.payload).get("previous") or {}).get("value")
+        change = rules.comparison(rule, cur, self.lookup)
+        moved = said.value is None or series.differs(said.value, cur.value, cur.unit, self.tol)
+        basis_moved = (_is_change_rule(rule) and change is not None and said_prev is not None
+                       and series.differs(said_prev, change.previous.value,
+                                          change.previous.unit, self.tol))
+        if not moved and not basis_moved:
+            return []
+        firing = rules.evaluate_rule(rule, cur, self.lookup)
+        verdict = ("with the corrected value the rule no longer fires" if firing is None
+                   else "the rule still fires: " + "; ".join(firing.crossed))
+        n = len(self.corrections.get(alert.id, ()))
+        correction = correction_alert(
+            alert, cur, item=self._source(cur), evidence=self._quote(cur), verdict=verdict,
+            inputs=self._inputs(cur), was=said, change=change if _is_change_rule(rule)
+            else None, sequence=n + 1)
+        queued = self._queue(correction)
+        if queued:
+            self.corrections.setdefault(alert.id, []).append(queued[0])
+        return queued
+
+    def _refresh(self, alert: AlertRow, firing: rules.Firing, cur: Observation) -> bool:
+        """An alert that still fires and has not been seen yet shows today's context."""
+        if alert.id in self.corrections or alert.attempts or alert.shown_at is not None \
+                or alert.status not in ("pending", "held"):
+            return False
+        fresh = self._rule_alert(firing, cur)
+        fields = ("value", "payload", "figure_id", "item_id", "group_key", "source_kind")
+        values = {f: getattr(fresh, f) for f in fields if getattr(fresh, f) != getattr(alert, f)}
+        if values and store.alerts.refresh(self.s, alert.id, values, now=self.now):
+            for f, v in values.items():
+                setattr(alert, f, v)
+            return True
+        return not values
+
+    # -------------------------------------------------------------- rows
+    def _rule_alert(self, firing: rules.Firing, cur: Observation) -> AlertRow:
+        return rule_alert(firing, item_id=cur.item_id, figure_id=cur.figure_id,
+                          item=self._source(cur), company_name=self.company.name,
+                          evidence=self._quote(cur), default_channel=self.cfg.slack.channel,
+                          inputs=self._inputs(cur), moves=self._moves(cur),
+                          formula=derive.formula(cur.metric) if _derived(cur) else None)
+
+    def _queue(self, alert: AlertRow) -> list[AlertRow]:
+        alert.created_at = self.now
+        alert_id = store.alerts.insert(self.s, alert)
+        if alert_id is None:
+            return []  # already queued (the outbox's unique dedupe key decides)
+        alert.id = alert_id
+        if alert.kind == "rule":
+            self.alerts[alert.dedupe_key] = alert
+        return [alert]
 
     def _moves(self, obs: Observation) -> dict[str, str]:
         """A margin's q/q and y/y moves, for the message."""
@@ -207,50 +412,23 @@ class _Context:
                 out[kind] = rules.format_value(d.value, "bps")
         return out
 
-    # -------------------------------------------------------------- reconcile
-    def reconcile(self, row: FigureRow) -> list[AlertRow]:
-        if not row.period:
+    def _inputs(self, obs: Observation) -> list[str]:
+        row = self.snap.by_id.get(obs.figure_id) if _derived(obs) else None
+        if row is None or not row.inputs:
             return []
-        current = self.current(row.metric, row.basis, row.period, row.accounting)
-        if current is None or current.id != row.id:
-            return []  # a more authoritative value stands for this period
         out = []
-        for alert in store.alerts.on_key(
-                self.s, company=row.company, metric=row.metric, basis=row.basis,
-                family=accounting_family(row.accounting), period=row.period):
-            if not self._corrects(row, alert):
-                continue
-            verdict = self._verdict(alert, row)
-            correction = correction_alert(alert, observation(row), item=self._source(row),
-                                          evidence=self._quote(row), verdict=verdict,
-                                          inputs=_inputs(row))
-            if self._queue(correction):
-                out.append(correction)
+        for i in json.loads(row.inputs):
+            m = METRICS.get(i["metric"])
+            basis = " guidance" if i.get("basis") == "guidance" else ""
+            out.append(f"{m.label if m else i['metric']}{basis} "
+                       f"{rules.format_value(i['value'], m.unit if m else '')} "
+                       f"({i['period']}, {i['source_kind']})")
         return out
 
-    def _corrects(self, row: FigureRow, alert: AlertRow) -> bool:
-        if alert.item_id == row.item_id and row.source_kind != DERIVED_SOURCE:
-            return False
-        if alert.value is None or not _differs(alert.value, row.value, row.unit,
-                                               self.cfg.reconcile):
-            return False
-        if row.source_kind == DERIVED_SOURCE:
-            return True  # recomputed because an input's current value changed
-        return authority(row.source_kind) < authority(alert.source_kind)
-
-    def _verdict(self, alert: AlertRow, row: FigureRow) -> str | None:
-        rule = next((r for r in self.cfg.rules if r.rule_id == alert.rule_id), None)
-        if rule is None:
-            return None
-        firing = rules.evaluate_rule(rule, observation(row), self.lookup_for(row))
-        if firing is None:
-            return "with the corrected value the rule no longer fires"
-        return "the rule still fires: " + "; ".join(firing.crossed)
-
-    # -------------------------------------------------------------- helpers
-    def _quote(self, row: FigureRow) -> str | None:
+    def _quote(self, obs: Observation) -> str | None:
         """The sentence a figure came from (its evidence is a short exact phrase)."""
-        if row.source_kind == DERIVED_SOURCE:
+        row = self.snap.by_id.get(obs.figure_id)
+        if row is None or _derived(obs):
             return None
         if row.span_start is None or row.item_id is None:
             return row.evidence
@@ -258,69 +436,57 @@ class _Context:
         quote = sentence_at(src.text, row.span_start, row.span_end) if src else ""
         return quote if row.evidence in quote else row.evidence
 
-    def _item_row(self, item_id: int) -> ItemRow | None:
+    def _item_row(self, item_id: int | None) -> ItemRow | None:
+        if item_id is None:
+            return None
         if item_id not in self._items:
             self._items[item_id] = store.items.get(self.s, item_id)
         return self._items[item_id]
 
-    def _queue(self, alert: AlertRow) -> bool:
-        return store.alerts.insert(self.s, alert) is not None
-
-    def _source(self, row: FigureRow) -> Item:
-        """The item a figure came from (derived values: the item that triggered them)."""
-        if row.item_id in (None, self.item_id) or row.source_kind == DERIVED_SOURCE:
-            return self.item
-        src = self._item_row(row.item_id)
+    def _source(self, obs: Observation) -> Item:
+        """The item a figure came from (a derived value: its newest input's)."""
+        src = self._item_row(obs.item_id)
         if src is None:
-            return self.item
+            return Item(feed="", title="", source_kind=obs.source_kind, company=obs.company)
         return Item(feed=src.feed, title=src.title, link=src.link, guid=src.guid,
                     published=src.published_at, source_kind=src.source_kind,
                     company=src.company, article_url=src.article_url)
 
 
-def _differs(alerted: float, value: float, unit: str, tol) -> bool:
-    if unit == "%":
-        return abs(value - alerted) > tol.tolerance_points + 1e-9
-    if unit == "bps":
-        return abs(value - alerted) > tol.tolerance_points * 100 + 1e-9
-    return abs(value - alerted) > abs(alerted) * tol.tolerance_pct / 100 + 1e-9
-
-
-def _formula(row: FigureRow) -> str | None:
-    return derive.formula(row.metric) if row.source_kind == DERIVED_SOURCE else None
-
-
-def _inputs(row: FigureRow) -> list[str]:
-    if not row.inputs:
+def _feeds(key: Key) -> list[Key]:
+    """The derived points an input point feeds."""
+    if key.derived:
         return []
-    out = []
-    for i in json.loads(row.inputs):
-        unit = METRICS[i["metric"]].unit if i["metric"] in METRICS else ""
-        basis = " guidance" if i.get("basis") == "guidance" else ""
-        out.append(f"{METRICS.get(i['metric']).label if i['metric'] in METRICS else i['metric']}"
-                   f"{basis} {rules.format_value(i['value'], unit)} ({i['period']}, "
-                   f"{i['source_kind']})")
-    return out
+    return [Key.of(m, "actual", acc, p)
+            for m, p, acc in derive.affected(key.metric, key.basis, key.period, key.accounting)]
 
 
-def _best_per_key(rows: list[FigureRow]) -> list[FigureRow]:
-    """One figure per (metric, basis, accounting family, period) of an item: a press
-    release states revenue as $29.8 billion and as 29,776 in a table; alert once."""
-    best: dict[tuple, FigureRow] = {}
-    for r in rows:
-        if r.comparative or r.period is None:
-            continue
-        key = (r.metric, r.basis, accounting_family(r.accounting), r.period)
-        cur = best.get(key)
-        if cur is None or (r.confidence, -len(r.evidence)) > (cur.confidence, -len(cur.evidence)):
-            best[key] = r
-    return list(best.values())
+def _inputs_of(key: Key) -> list[tuple[str, str, str | None, str]]:
+    return [(m, b, acc, p) for m, b, p, acc in derive.inputs_of(key.metric, key.period,
+                                                                   key.accounting)]
 
 
-def _unique(rows: list[FigureRow]) -> list[FigureRow]:
-    seen, out = set(), []
-    for r in rows:
-        if r.id not in seen:
-            seen.add(r.id)
-            out.append(r)
-    return out
+def _key(obs: Observation) -> Key:
+    return Key.of(obs.metric, obs.basis, obs.accounting, obs.period or "")
+
+
+def _input_keys(row: FigureRow) -> list[Key]:
+    return [Key.of(i["metric"], i["basis"], row.accounting if i["metric"] in METRICS
+                   and METRICS[i["metric"]].margin else None, i["period"])
+            for i in json.loads(row.inputs or "[]")]
+
+
+def _input_ids(row: FigureRow) -> list[int | None]:
+    return [i.get("id") for i in json.loads(row.inputs or "[]")]
+
+
+def _derived(obs: Observation) -> bool:
+    return obs.source_kind == DERIVED_SOURCE
+
+
+def _is_change_rule(rule: RuleConfig) -> bool:
+    return rule.change_bps is not None or rule.change_pct is not None
+
+
+def _next(p: Period) -> Period:
+    return Period(p.year + 1, 1) if p.quarter == 4 else Period(p.year, (p.quarter or 0) + 1)

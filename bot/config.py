@@ -225,6 +225,9 @@ class RuleConfig(Strict):
 
 class SlackConfig(Strict):
     channel: str = Field(min_length=1)
+    # Feed-down/recovered notices go here when set (an operators' channel), so that the
+    # traders' channel carries only market alerts.
+    ops_channel: str | None = Field(None, min_length=1)
     feed_failure_notice_after: int = Field(5, ge=1)
     pace: Duration | Literal[0] = 1.0  # seconds between posts to one channel (Slack: 1 msg/s)
     max_attempts: int = Field(6, ge=1)
@@ -233,6 +236,10 @@ class SlackConfig(Strict):
     # How long a sender holds the alerts it is posting; renewed before every attempt. A
     # sender that dies releases them when the lease runs out.
     lease: Duration = 120.0
+
+    @property
+    def notice_channel(self) -> str:
+        return self.ops_channel or self.channel
 
 
 class ReconcileConfig(Strict):

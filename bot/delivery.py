@@ -44,6 +44,9 @@ class DeliveryReport:
     retrying: int = 0
     shown: int = 0
     errors: list[str] = field(default_factory=list)
+    # Alerts that were due when the drain began and are not delivered at its end
+    # (failed, retrying, or a correction waiting for its alert): (id, why).
+    undelivered: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,7 +92,15 @@ class Delivery:
                 continue  # same outage: leave them for a later drain
             if self._deliver_group(rows, report) is False:
                 blocked.add(rows[0].channel)
+        report.undelivered = self._undelivered([r.id for r in due])
         return report
+
+    def _undelivered(self, ids: list[int]) -> list[tuple[int, str]]:
+        with store.transaction(self.engine) as s:
+            rows = store.alerts.by_ids(s, ids)
+        return [(r.id, r.last_error or ("waiting for the alert it corrects"
+                                        if r.parent_id else "not sent in this drain"))
+                for r in rows if r.status != "sent"]
 
     # -- no credentials: print once, keep pending
     def _show(self, due: list[AlertRow], report: DeliveryReport) -> None:
@@ -177,7 +188,8 @@ class Delivery:
         attempts = self.cfg.max_attempts
         inline_limit = min(MAX_INLINE_WAIT, self.lease.total_seconds() / 2)
         for attempt in range(1, attempts + 1):
-            self._pace(channel)
+            if not self._pace(channel, ids):
+                return _Outcome(lost=True, attempts=attempt - 1)
             try:
                 return _Outcome(posted=self.sink.post(channel, text, blocks, thread_ts),
                                 attempts=attempt)
@@ -202,19 +214,24 @@ class Delivery:
             return min(exc.retry_after, self.cfg.max_retry_after)
         return min(self.cfg.retry_base * 2 ** (attempt - 1), self.cfg.max_retry_after)
 
-    def _pace(self, channel: str) -> None:
-        # Replicas on PostgreSQL share one pace per channel through the database.
-        shared = store.pace.shared_pace(self.engine, f"slack:{channel}", self.cfg.pace,
-                                        sleep=self.sleep)
-        if shared is not None:
-            shared.acquire()
-            return
+    def _pace(self, channel: str, ids: list[int]) -> bool:
+        """Wait for this channel's next slot; False when the alerts' lease was lost."""
+        if self.engine.dialect.name == "postgresql" and self.cfg.pace:
+            # Replicas share one pace per channel through the database. With several
+            # senders the slot can be seconds away: hold the lease through the wait, or
+            # another sender would take the alerts and post them too.
+            wait = store.pace.reserve(self.engine, f"slack:{channel}", self.cfg.pace)
+            if wait > 0 and not self._renew(ids, wait):
+                return False
+            self.sleep(wait)
+            return True
         last = self._last_post.get(channel)
         if last is not None and self.cfg.pace:
             wait = last + self.cfg.pace - time.monotonic()
             if wait > 0:
                 self.sleep(wait)
         self._last_post[channel] = time.monotonic()
+        return True
 
     def _count(self, outcome: _Outcome) -> None:
         if self.telemetry is None:

@@ -103,6 +103,33 @@ def affected(metric: str, basis: str, period: str | None, accounting: str | None
     return out
 
 
+def inputs_of(metric: str, period: str, accounting: str | None = None
+              ) -> list[tuple[str, str, str, str | None]]:
+    """(metric, basis, period, accounting) of every value `compute` may look up: what an
+    evaluation loads before it derives."""
+    p = Period.parse(period)
+    if metric.endswith(("_qoq_bps", "_yoy_bps")):
+        base, kind = metric.rsplit("_", 2)[0], metric.rsplit("_", 2)[1]
+        if kind == "qoq" and p.quarter is None:
+            return []
+        before = p.previous() if kind == "qoq" else p.year_ago()
+        return [(base, "actual", p.label, accounting), (base, "actual", before.label, accounting)]
+    if p.quarter is None:
+        return []
+    q, prev = p.label, p.previous().label
+    return {
+        "ai_book_to_bill": [("ai_orders", "actual", q, None), ("ai_revenue", "actual", q, None)],
+        "ai_backlog_conversion": [("ai_revenue", "actual", q, None),
+                                  ("ai_backlog", "actual", prev, None)],
+        "ai_backlog_coverage": [("ai_backlog", "actual", q, None),
+                                ("ai_revenue", "actual", q, None)],
+        "ai_guidance_coverage": [("ai_backlog", "actual", q, None),
+                                 ("ai_revenue", "guidance", Period(p.year).label, None)]
+        + [("ai_revenue", "actual", Period(p.year, i).label, None)
+           for i in range(1, p.quarter + 1)],
+    }.get(metric, [])
+
+
 def compute(metric: str, period: str, accounting: str | None, lookup: Lookup
             ) -> Derived | None:
     p = Period.parse(period)

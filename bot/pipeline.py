@@ -1,13 +1,15 @@
-"""One poll of one feed: collect → keep the new → extract → store + evaluate.
+"""One poll of one feed: collect → keep the new → extract → store + evaluate, in batches.
 
     source.collect()      fetch and parse (RSS/Atom) or walk filings (EDGAR)
     store.items.unseen()  the database decides what is new
     enrich()              new items only: e.g. read the linked article (bot.article,
                           feeds with fetch_article: true)
-    extract()             pure: text → figures (CPU, outside any transaction)
-    one transaction       items, figures, alerts (outbox) and feed state together,
-                          so a crash leaves either all of a poll or none of it:
-                          nothing re-alerted, nothing lost.
+    per batch of items    (at most `batch_items`, oldest first)
+      extract()           pure: text → figures (CPU, outside any transaction)
+      one transaction     the batch's items and figures, and the alerts the
+                          evaluation (bot.analysis) queues for what they touched:
+                          a crash loses at most one batch, nothing is re-alerted
+    one transaction       feed state (validators, success, next poll)
 
 A failing source is recorded on its feed (reason, consecutive failures, next
 poll with backoff) and never raises out of `poll()`: one bad feed never stops
@@ -17,7 +19,7 @@ the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,8 +27,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from bot import alerts as alert_rows
-from bot import store
-from bot.analysis import Analysis
+from bot import analysis, store
 from bot.app import App
 from bot.config import FeedConfig, format_duration
 from bot.errors import SourceError
@@ -37,6 +38,11 @@ from bot.parser import parse_feed
 from bot.store.tables import FeedState, FigureRow
 
 log = logging.getLogger("marketbot.pipeline")
+
+# Items per write transaction: a large poll commits in batches (items, figures and the
+# alerts they cause together), so it never holds SQLite's write lock for long and a
+# crash loses at most one batch (its items are seen as new again by the next poll).
+BATCH_ITEMS = 200
 
 Unseen = Callable[[list[Item]], list[Item]]
 
@@ -98,8 +104,10 @@ def backoff_delay(every: float, failures: int, retry_after: float | None = None)
 
 class Pipeline:
     def __init__(self, app: App, sources: dict[str, Source] | None = None,
-                 enrich: Callable[[FeedConfig, list[Item]], list[Item]] | None = None):
+                 enrich: Callable[[FeedConfig, list[Item]], list[Item]] | None = None,
+                 batch_items: int = BATCH_ITEMS):
         self.app = app
+        self.batch_items = batch_items
         self.sources = sources if sources is not None else default_sources(app)
         self.enrich = enrich
 
@@ -112,12 +120,12 @@ class Pipeline:
             return self._poll(feed, now)
         except SourceError as exc:
             return self._failed(feed, exc, now)
-        except Exception as exc:  # noqa: BLE001 (one feed's bug must not stop the others)
+        except Exception as exc:
             log.exception("poll: %s: unexpected %s", feed.name, type(exc).__name__)
             reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
             try:
                 return self._failed(feed, SourceError(reason), now)
-            except Exception:  # noqa: BLE001 (the database itself is failing)
+            except Exception:
                 log.exception("poll: %s: could not record the failure", feed.name)
                 return PollResult(feed.name, ok=False, error=reason)
 
@@ -136,17 +144,12 @@ class Pipeline:
         new = self._unseen(batch.items)
         if new and self.enrich is not None:
             new = self.enrich(feed, new)
-        analysed = [(item, *self._analyse(item)) for item in _oldest_first(new)]
         result = PollResult(feed.name, ok=True, not_modified=batch.not_modified)
+        for chunk in _chunks(_oldest_first(new), self.batch_items):
+            analysed = [(item, *self._analyse(item)) for item in chunk]  # CPU: no lock held
+            with store.transaction(app.engine) as s:
+                self._store(s, analysed, result)
         with store.transaction(app.engine) as s:
-            for item, text, figures in analysed:
-                item_id = store.items.insert(s, item, text)
-                if item_id is None:
-                    continue  # another poll stored it first
-                rows = store.figures.insert(s, item_id, item, figures)
-                result.new_items += 1
-                result.figures += len(rows)
-                result.alerts += self._evaluate(s, item, item_id, rows)
             store.feeds.record_success(
                 s, feed.name, url=feed.url, now=now,
                 next_poll_at=now + timedelta(seconds=feed.every), etag=batch.etag,
@@ -155,7 +158,7 @@ class Pipeline:
             if store.feeds.mark_up(s, feed.name):  # it was announced down: announce it up
                 result.alerts += self._queue(s, alert_rows.feed_notice(
                     "feed_up", feed=feed.name, reason=None, failures=0, since=now,
-                    channel=app.config.slack.channel, now=now))
+                    channel=app.config.slack.notice_channel, now=now))
         self._count(feed, result)
         log.info("poll: %s: %s, %d new item(s), %d figure(s), %d alert(s)", feed.name,
                  "not modified" if batch.not_modified else "ok", result.new_items,
@@ -189,13 +192,22 @@ class Pipeline:
             text, figures = item.text, []
         return text, list(figures) + list(item.figures)
 
-    # ------------------------------------------------------------ signals
-    def _evaluate(self, s: Session, item: Item, item_id: int, rows: list[FigureRow]) -> int:
-        analysis = Analysis(self.app.config, self.app.clock())
-        queued = analysis.run(s, item, item_id, rows, self.app.company(item.company))
+    # ------------------------------------------------------------ store + evaluate
+    def _store(self, s: Session, analysed: list[tuple[Item, str, list[Figure]]],
+               result: PollResult) -> None:
+        """One batch: its items, their figures and the alerts they cause, together."""
+        rows: list[FigureRow] = []
+        for item, text, figures in analysed:
+            item_id = store.items.insert(s, item, text)
+            if item_id is None:
+                continue  # another poll stored it first
+            rows += store.figures.insert(s, item_id, item, figures)
+            result.new_items += 1
+            result.figures += len(figures)
+        queued = analysis.evaluate(s, self.app.config, self.app.clock(), rows)
         for row in queued:
             self.app.telemetry.alerts.labels(row.kind).inc()
-        return len(queued)
+        result.alerts += len(queued)
 
     def _queue(self, s: Session, row) -> int:
         if store.alerts.insert(s, row) is None:
@@ -220,7 +232,7 @@ class Pipeline:
                 self._queue(s, alert_rows.feed_notice(
                     "feed_down", feed=feed.name, reason=exc.reason,
                     failures=st.consecutive_failures, since=st.failing_since,
-                    channel=app.config.slack.channel, now=now))
+                    channel=app.config.slack.notice_channel, now=now))
         app.telemetry.polls.labels(feed.name, "error").inc()
         log.warning("fetch: %s: %s, retry in %s (failure %d in a row)", feed.name, exc.reason,
                     format_duration(delay), failures)
@@ -252,6 +264,11 @@ def build_pipeline(app: App) -> Pipeline:
 
 def _oldest_first(items: list[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.published is None, i.published or datetime.min))
+
+
+def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _shift(f: Figure, by: int) -> Figure:

@@ -32,6 +32,12 @@ class Observation:
     published: datetime | None = None
     figure_id: int | None = None
     approx: bool = False
+    low: float | None = None
+    high: float | None = None
+    item_id: int | None = None
+    # A stable, content-derived tie-break (the item's dedupe key and the figure's place in
+    # it): among equal reports the same one stands whatever order they were stored in.
+    rank: str = ""
 
 
 # lookup(metric, basis, period_label, accounting) → the value standing for that period
@@ -59,15 +65,18 @@ class Firing:
 
     @property
     def dedupe_key(self) -> str:
-        """Once per (rule, company, metric, basis, accounting family, period): a later,
-        different value for the same period is a correction, not a new alert. Guidance
-        revisions are events in themselves: each revised value alerts once."""
-        o = self.observation
-        family = "non_gaap" if o.accounting == "non_gaap" else "gaap"
-        key = f"rule:{self.rule.rule_id}:{o.company}:{o.metric}:{o.basis}:{family}:{o.period}"
-        if self.rule.revision_pct is not None:
-            key += f":{o.value:.6g}"
-        return key
+        return alert_key(self.rule, self.observation)
+
+
+def alert_key(rule: RuleConfig, o: Observation) -> str:
+    """Once per (rule, company, metric, basis, accounting family, period): a later,
+    different value for the same period is a correction, not a new alert. Guidance
+    revisions are events in themselves: each revised value alerts once."""
+    family = "non_gaap" if o.accounting == "non_gaap" else "gaap"
+    key = f"rule:{rule.rule_id}:{o.company}:{o.metric}:{o.basis}:{family}:{o.period}"
+    if rule.revision_pct is not None:
+        key += f":{o.value:.6g}"
+    return key
 
 
 def evaluate(rules: tuple[RuleConfig, ...] | list[RuleConfig], obs: Observation,
@@ -114,6 +123,17 @@ def evaluate_rule(rule: RuleConfig, obs: Observation, lookup: Lookup) -> Firing 
     if change is None and obs.basis == "actual":
         change = context_change(obs, lookup)  # a level alert still shows the q/q move
     return Firing(rule, obs, tuple(crossed), change)
+
+
+def comparison(rule: RuleConfig, obs: Observation, lookup: Lookup) -> Change | None:
+    """The move a rule judges (or, for a level rule, shows): whether it fires or not."""
+    if obs.period is None:
+        return None
+    if rule.change_bps is not None or rule.change_pct is not None:
+        return _period_change(rule, obs, lookup)[0]
+    if rule.revision_pct is not None:
+        return _revision(rule, obs, lookup)[0]
+    return context_change(obs, lookup) if obs.basis == "actual" else None
 
 
 def context_change(obs: Observation, lookup: Lookup, compare: str = "qoq") -> Change | None:

@@ -41,8 +41,12 @@ DELIVERY_EVERY = 5.0  # seconds between outbox drains in the long-running mode
 
 @dataclass
 class CycleReport:
+    """One pass over the feeds and the outbox (`run --once`): what it did, and whether
+    everything that should have happened did (exit code 0) or not (1)."""
+
     polls: list[PollResult] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    not_polled: dict[str, str] = field(default_factory=dict)  # feed → why
 
     held: list[str] = field(default_factory=list)  # feeds another replica was polling
 
@@ -50,15 +54,57 @@ class CycleReport:
     def failed(self) -> list[PollResult]:
         return [p for p in self.polls if not p.ok]
 
+    @property
+    def ok(self) -> bool:
+        """Every polled feed answered and every alert due was delivered (or printed, when
+        no Slack credentials are set). A feed that cannot be polled as configured (EDGAR
+        without a User-Agent) is reported, not counted as failing."""
+        return not self.failed and not self.delivery.undelivered
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> str:
+        polls, d = self.polls, self.delivery
+        skipped = f", {len(self.not_polled)} not polled" if self.not_polled else ""
+        return (f"polled {len(polls)} feed(s) ({len(self.failed)} failed{skipped}), "
+                f"{sum(p.new_items for p in polls)} new item(s), "
+                f"{sum(p.figures for p in polls)} figure(s), {sum(p.alerts for p in polls)} "
+                f"alert(s) queued; slack: {d.sent} sent, {d.failed} failed, {d.retrying} "
+                f"retrying, {d.shown} printed")
+
+    def problems(self) -> str | None:
+        """One line naming what failed: the feeds and the alerts not delivered."""
+        parts = []
+        if self.failed:
+            parts.append(f"{len(self.failed)} of {len(self.polls)} feed(s) failed: " +
+                         "; ".join(f"{p.feed} ({p.error})" for p in self.failed))
+        if self.delivery.undelivered:
+            parts.append(f"{len(self.delivery.undelivered)} alert(s) not delivered: " +
+                         "; ".join(f"#{i} ({why})" for i, why in self.delivery.undelivered))
+        return " | ".join(parts) or None
+
+
+def not_polled(app: App) -> dict[str, str]:
+    """Enabled feeds that cannot be polled as configured, with the reason: EDGAR feeds
+    without a User-Agent (SEC's fair-access policy forbids undeclared clients). They are
+    reported once at start and by `config check`, never polled, never counted as failing."""
+    from bot.edgar.client import unpollable_feeds
+
+    return unpollable_feeds(app.config, app.env)
+
 
 def enabled_feeds(app: App) -> list[FeedConfig]:
-    return [f for f in app.config.feeds if f.enabled]
+    """The feeds to poll: enabled, and pollable as configured."""
+    skip = not_polled(app)
+    return [f for f in app.config.feeds if f.enabled and f.name not in skip]
 
 
 def run_once(app: App, pipeline: Pipeline, delivery: Delivery) -> CycleReport:
     """Poll every enabled feed once (concurrently), then deliver what is due."""
     feeds = enabled_feeds(app)
-    report = CycleReport()
+    report = CycleReport(not_polled=not_polled(app))
     with ThreadPoolExecutor(max_workers=min(app.config.http.workers, max(1, len(feeds))),
                             thread_name_prefix="poll") as pool:
         polls = list(pool.map(lambda f: poll_leased(app, pipeline, f, due=False), feeds))

@@ -67,7 +67,7 @@ def render(payloads: list[dict], *, mention: str | None = None) -> tuple[str, li
     """Alerts that share a source → (fallback text, blocks)."""
     kind = payloads[0].get("kind", "rule")
     if kind in ("feed_down", "feed_up"):
-        text, blocks = _render_notice(payloads[0])
+        text, blocks = _render_notices(payloads)
     elif kind == "correction":
         text, blocks = _render_correction(payloads[0])
     else:
@@ -164,15 +164,26 @@ def _render_correction(p: dict) -> tuple[str, list[dict]]:
     return escape(line), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
-def _render_notice(p: dict) -> tuple[str, list[dict]]:
+def _notice_line(p: dict) -> str:
     if p["kind"] == "feed_down":
-        text = (f"⚠️ Feed {p['feed']} has failed {p['failures']} times in a row "
+        return (f"⚠️ Feed {p['feed']} has failed {p['failures']} times in a row "
                 f"(since {p['since'][:16].replace('T', ' ')} UTC): {p.get('reason')}. "
                 "It is still being retried.")
+    return f"✅ Feed {p['feed']} has recovered after {p['failures']} failed polls."
+
+
+def _render_notices(payloads: list[dict]) -> tuple[str, list[dict]]:
+    """Feed-health notices of one poll cycle: one message, a line per feed."""
+    lines = [escape(_notice_line(p)) for p in payloads]
+    if len(lines) == 1:
+        text = lines[0]
     else:
-        text = f"✅ Feed {p['feed']} has recovered after {p['failures']} failed polls."
-    text = escape(text)
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        down = sum(p["kind"] == "feed_down" for p in payloads)
+        counts = [f"{n} feed{'s' if n > 1 else ''} {what}" for n, what in
+                  ((down, "down"), (len(payloads) - down, "recovered")) if n]
+        text = f"Feed health: {', '.join(counts)}\n" + "\n".join(lines)
+    return _cut(text, TEXT_LIMIT), [{"type": "section",
+                                     "text": {"type": "mrkdwn", "text": _cut(text, SECTION_LIMIT)}}]
 
 
 # ---------------------------------------------------------------- sending

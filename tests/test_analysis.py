@@ -35,10 +35,11 @@ ORDERS_IR = sentence("o-ir", "Dell booked $24.4 billion in AI orders in the firs
 
 
 class Bot:
-    def __init__(self, tmp_path, rules):
+    def __init__(self, tmp_path, rules, clock=None):
         self.tmp, self.rules = tmp_path, rules
         self.db = url_for(tmp_path)
         self.extra: dict = {}  # more top-level config keys
+        self.clock = clock  # the app's clock (default: the real one)
 
     def poll(self, **feeds: list[tuple]) -> list[AlertRow]:
         """Poll feeds {name: items} (name prefix 'ir' = company-ir, else news) once."""
@@ -50,7 +51,8 @@ class Bot:
                             "source": "company-ir" if name.startswith("ir") else "news"})
         config = parse_config(yaml.safe_dump({"feeds": entries, "rules": self.rules,
                                               "slack": {"channel": "#c"}, **self.extra}))
-        app = build_app(config, Env(database_url=self.db))
+        app = build_app(config, Env(database_url=self.db), **(
+            {"clock": self.clock} if self.clock else {}))
         try:
             run_once(app, build_pipeline(app), Delivery(app.engine, None, config.slack,
                                                         clock=app.clock, out=_Null()))
@@ -79,13 +81,37 @@ def test_a_late_comparison_basis_alerts_on_the_latest_quarter(tmp_path) -> None:
     assert p["source"]["link"].endswith("/gm-q1")  # the figure's own article
 
 
+def at(day: str):
+    """A fixed clock: noon UTC of that day."""
+    from datetime import UTC, datetime
+    when = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+    return lambda: when
+
+
+Q2 = sentence("gm-q2", "Dell's gross margin was 18.0% in the second quarter of fiscal 2027.",
+              "2026-08-28")
+
+
+def test_a_late_basis_alerts_every_quarter_that_compares_with_it(tmp_path) -> None:
+    """Q4 FY26 arrives after Q1 and Q2: it is the basis of Q1's q/q, which fires now, as it
+    would have had Q4 come first (Q1's news is still within alert_max_age)."""
+    bot = Bot(tmp_path, [{"name": "gm", "metric": "gross_margin", "change_bps": 50}],
+              clock=at("2026-06-05"))
+    bot.extra = {"alert_max_age": "14d"}
+    assert bot.poll(news=[GM_Q1]) == []
+    (alert,) = bot.poll(news=[GM_Q1, GM_Q4])  # Q4 published 2026-03-01: the basis only
+    assert (alert.period, json.loads(alert.payload)["change_text"]) == ("FY2027-Q1",
+                                                                         "−110 bps q/q")
+
+
 def test_an_old_quarter_is_not_re_alerted_when_history_fills_in(tmp_path) -> None:
-    bot = Bot(tmp_path, [{"name": "gm", "metric": "gross_margin", "change_bps": 50}])
-    q2 = sentence("gm-q2", "Dell's gross margin was 18.0% in the second quarter of fiscal 2027.",
-                  "2026-08-28")
-    bot.poll(news=[GM_Q1, q2])  # Q1 → Q2: +20 bps, no alert
-    # Q4 FY26 arrives late: it is the basis of Q1, but Q1 is no longer the latest quarter.
-    assert bot.poll(news=[GM_Q1, q2, GM_Q4]) == []
+    bot = Bot(tmp_path, [{"name": "gm", "metric": "gross_margin", "change_bps": 50}],
+              clock=at("2026-09-01"))
+    bot.extra = {"alert_max_age": "14d"}
+    bot.poll(news=[GM_Q1, Q2])  # Q1 → Q2: +20 bps, no alert
+    # Q4 FY26 arrives late: it is the basis of Q1, but Q1 (2 June) and Q4 (1 March) were
+    # news longer than alert_max_age ago: history, not an alert.
+    assert bot.poll(news=[GM_Q1, Q2, GM_Q4]) == []
 
 
 def test_cooldown_holds_a_rule_back(tmp_path) -> None:
@@ -117,10 +143,21 @@ def test_a_less_authoritative_source_never_corrects(tmp_path) -> None:
 
 
 def test_the_same_authority_disagreeing_is_not_a_new_alert(tmp_path) -> None:
+    """Two news stories of the same day disagree ($24B, $24.4B): one value stands whatever
+    the order (the more precise statement), so the alert ends on it: a correction when
+    the other came first, the alert itself otherwise. Never a second alert."""
     rules = [{"name": "orders", "metric": "ai_orders", "above": 20e9}]
-    bot = Bot(tmp_path, rules)
-    (alert,) = bot.poll(news=[ORDERS_NEWS])
-    assert bot.poll(news=[ORDERS_NEWS], news2=[ORDERS_IR]) == [alert]
+    first = Bot(tmp_path / "a", rules)
+    (tmp_path / "a").mkdir()
+    (alert,) = first.poll(news=[ORDERS_NEWS])
+    alert, correction = first.poll(news=[ORDERS_NEWS], news2=[ORDERS_IR])
+    assert (correction.kind, correction.parent_id, correction.value) == ("correction",
+                                                                         alert.id, 24.4e9)
+    (tmp_path / "b").mkdir()
+    other = Bot(tmp_path / "b", rules)
+    (only,) = other.poll(news2=[ORDERS_IR])
+    assert other.poll(news2=[ORDERS_IR], news=[ORDERS_NEWS]) == [only]
+    assert only.value == 24.4e9
 
 
 def test_a_more_authoritative_agreeing_value_is_quiet(tmp_path) -> None:
@@ -179,6 +216,7 @@ def test_a_recomputed_ratio_from_an_earlier_press_release_corrects_the_alert(tmp
                                   "quarter of fiscal 2027.", "2026-05-28")
     alerts = bot.poll(news=[ORDERS_NEWS, REVENUE_NEWS], ir=[revenue_ir])
     (correction,) = alerts[1:]
+    assert correction.parent_id == alert.id
     p = json.loads(correction.payload)
     assert (p["value_text"], p["verdict"]) == (
         "1.20x", "with the corrected value the rule no longer fires")
@@ -209,7 +247,9 @@ def test_a_source_that_crashes_is_recorded_and_the_other_feeds_go_on(tmp_path) -
     config = parse_config(yaml.safe_dump({
         "feeds": [{"name": "broken", "kind": "edgar"}, {"name": "good", "url": str(good)}],
         "slack": {"channel": "#c"}}))
-    app = build_app(config, Env(database_url=url_for(tmp_path)))
+    # A User-Agent, or the EDGAR feed would not be polled at all (SEC fair access).
+    app = build_app(config, Env(database_url=url_for(tmp_path),
+                                sec_user_agent="Test Runner test@example.com"))
     try:
         pipeline = Pipeline(app, {"rss": RssSource(app), "edgar": Broken()})
         report = run_once(app, pipeline, Delivery(app.engine, None, config.slack,

@@ -96,8 +96,10 @@ def test_invalid_auth_keeps_the_alert_failed_and_visible(bot, feeds, slack) -> N
     rules = [{"metric": "ai_backlog", "above": 50e9}]
     cfg = str(bot.config(config(("seed", url), rules=rules)))
     result = bot("run", "--once", "--config", cfg, env={"SLACK_BOT_TOKEN": "xoxb-revoked"})
-    assert result.code == 0, result.stderr  # the process carries on
+    assert result.code == 1, result.stderr  # an alert could not be delivered
     assert "failed permanently: invalid_auth" in result.stderr
+    assert result.stderr.splitlines()[-1] == \
+        "marketbot: run --once failed: 1 alert(s) not delivered: #1 (invalid_auth)"
     assert "xoxb-revoked" not in result.stderr + result.stdout
     listing = bot("alerts", "--status", "failed")
     assert "invalid_auth" in listing.stdout and "AI server backlog" in listing.stdout
@@ -117,7 +119,8 @@ def test_broken_feeds_are_reported_and_never_stop_the_rest(bot, feeds, slack) ->
     cfg = bot.config(config(("broken", broken), ("missing", missing), ("down", down),
                             ("good", good), rules=rules))
     result = bot("run", "--once", "--config", str(cfg))
-    assert result.code == 0, result.stderr
+    assert result.code == 1, result.stderr  # the good feed ran; the others failed: said
+    assert "run --once failed: 3 of 4 feed(s) failed: " in result.stderr.splitlines()[-1]
     assert "feed broken failed: malformed feed" in result.stderr
     assert "feed missing failed: HTTP 404 Not Found" in result.stderr
     assert "feed down failed: connection failed" in result.stderr
@@ -132,7 +135,7 @@ def test_repeated_failures_post_one_notice_and_one_recovery(bot, feeds, slack) -
     cfg = config(("flaky", feeds.url + "/flaky.xml"), rules=[], feed_failure_notice_after=2)
     path = str(bot.config(cfg))
     for _ in range(3):
-        assert bot("run", "--once", "--config", path).code == 0
+        assert bot("run", "--once", "--config", path).code == 1
     notices = [m for m in slack.messages if "failed 2 times in a row" in m["text"]]
     assert len(slack.messages) == 1 and len(notices) == 1
     serve(feeds, "seed-q1fy27.xml")

@@ -31,7 +31,7 @@ CASES = [
     ),
     (
         "current-year-guidance",
-        "Dell will generate about $50 billion of AI server revenue in the current "
+        "Dell will generate about $50 billion of AI server revenue during the current "
         "fiscal year, which ends in January 2027.",
         Q4,
         [("ai_revenue", "guidance", "FY2027", 50e9, False)],

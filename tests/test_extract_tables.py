@@ -6,16 +6,16 @@ from bot.extract import extract
 from bot.extract.document import figures_of
 from bot.fiscal import DELL, FiscalCalendar
 
-PIPE_NO_YEARS = """Second Quarter Fiscal 2024 Financial Results
+PIPE_NO_YEARS = """Results for the Second Quarter of Fiscal 2024
 | Three Months Ended | | Six Months Ended |
 | August 4, | July 29, | Change | August 4, | July 29, | Change |
-| (in millions, except per share amounts and percentages; unaudited) |
+| (in millions, except per-share figures and percentages; unaudited) |
 Total net revenue | $ 22,934 | $ 26,425 | (13) % | $ 43,856 | $ 52,541 | (17) % |
 Operating income | $ 1,165 | $ 1,270 | (8) % | $ 1,866 | $ 2,285 | (18) % |
 """
 
 FLATTENED = (
-    "Statements of Income (in millions, except percentages; unaudited) Three Months Ended Six Months Ended "
+    "Statements of Income (in millions, other than percentages; unaudited figures) Three Months Ended Six Months Ended "
     "May 2, 2025 May 3, 2024 Change May 2, 2025 May 3, 2024 Change Net revenue $ 23,378 $ 22,244 5% "
     "$ 23,378 $ 22,244 5% Gross margin 4,960 4,876 2% 4,960 4,876 2% Percentage of Total Net Revenue: "
     "Gross margin 21.2 % 21.9 % 21.2 % 21.9 % Operating income 5.3 % 4.6 % 5.3 % 4.6 %"
@@ -77,7 +77,7 @@ def test_balance_sheet_dates_without_a_period_group_give_nothing():
 def test_guidance_columns_ending_after_publication():
     text = (
         "Three Months Ending Fiscal Year Ending October 31, 2025 January 30, 2026 "
-        "Non-GAAP earnings per share attributable to Dell Technologies Inc. — diluted $ 2.45 $ 9.55"
+        "Non-GAAP diluted earnings per share attributable to Dell Technologies $ 2.45 $ 9.55"
     )
     figs = extract(text, published=date(2025, 8, 28))
     assert sorted((f.basis, f.period, f.value, f.accounting) for f in figs) == [
@@ -104,7 +104,7 @@ def test_quarter_and_year_columns_side_by_side():
     # A Q4 release: "Twelve Months Ended" columns are fiscal years, each compared within its kind.
     text = (
         "Three Months Ended Twelve Months Ended January 31, 2025 February 2, 2024 Change January 31, 2025 "
-        "February 2, 2024 Change (in millions, except per share amounts and percentages; unaudited) "
+        "February 2, 2024 Change (in millions, except per-share data and percentages; unaudited) "
         "Net revenue $ 23,931 $ 22,318 7% $ 95,567 $ 88,425 8% "
         "Percentage of Total Net Revenue: Gross margin 22.2 % 23.8 % 22.2 % 23.6 %"
     )

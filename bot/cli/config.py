@@ -21,7 +21,13 @@ def config_check(path: str | None) -> None:
     Example:
       marketbot config check feeds.yaml
     """
+    from bot.config import Env
+    from bot.edgar.client import unpollable_feeds
+
     shown = config_file(path)
     config = get_config(shown)
     click.echo(f"{shown}: ok ({len(config.feeds)} feed(s), {len(config.rules)} rule(s), "
                f"companies: {', '.join(c.ticker for c in config.all_companies)})")
+    # Valid, but not pollable in this environment: said here as at start-up.
+    for name, why in unpollable_feeds(config, Env.from_environ()).items():
+        click.echo(f"{shown}: warning: feed {name} will not be polled: {why}", err=True)

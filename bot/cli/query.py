@@ -23,15 +23,18 @@ def feeds(env: Env) -> None:
     Example:
       marketbot feeds --config feeds.yaml
     """
+    from bot.edgar.client import unpollable_feeds
+
     config = get_config()
     with store.transaction(engine(env)) as s:
         states = store.feeds.all_states(s)
         holders = store.feeds.holders(s)
+    skipped = unpollable_feeds(config, env)
     rows = []
     for f in config.feeds:
         st = states.get(f.name)
         rows.append([
-            f.name, f.kind, "yes" if f.enabled else "no",
+            f.name, f.kind, "not polled" if f.name in skipped else "yes" if f.enabled else "no",
             when(st.last_success_at) if st else "never",
             (f"{when(st.last_error_at)} {st.last_error}" if st and st.last_error_at
              and st.consecutive_failures else "-"),
@@ -42,6 +45,8 @@ def feeds(env: Env) -> None:
         ])
     click.echo(table(["feed", "kind", "enabled", "last success", "last error", "failures",
                        "next poll", "items", "replica"], rows))
+    for name, why in skipped.items():
+        click.echo(f"{name}: not polled: {why}")
 
 
 def _replica(holder: str | None, held: bool) -> str:

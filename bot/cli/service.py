@@ -20,10 +20,14 @@ log = logging.getLogger("marketbot")
 def run(env: Env, once: bool) -> None:
     """Poll feeds on their schedules, extract figures, and alert Slack.
 
+    With --once: one pass over every feed, then exit 0 when every feed polled and every
+    alert due was delivered, 1 when a feed failed or an alert could not be delivered
+    (the last line says which), 2 for a config error.
+
     \b
     Example:
       SLACK_BOT_TOKEN=xoxb-… marketbot run --config feeds.yaml
-      marketbot run --once          # one pass over every feed, then exit 0
+      marketbot run --once          # one pass over every feed, then exit
     """
     from bot.app import build_app
     from bot.delivery import Delivery
@@ -47,12 +51,12 @@ def run(env: Env, once: bool) -> None:
         app.close()
     for failed in report.failed:
         click.echo(f"marketbot: feed {failed.feed} failed: {failed.error}", err=True)
-    polls, d = report.polls, report.delivery
-    click.echo(
-        f"marketbot: polled {len(polls)} feed(s) ({len(report.failed)} failed), "
-        f"{sum(p.new_items for p in polls)} new item(s), {sum(p.figures for p in polls)} "
-        f"figure(s), {sum(p.alerts for p in polls)} alert(s) queued; slack: {d.sent} sent, "
-        f"{d.failed} failed, {d.retrying} retrying, {d.shown} printed", err=True)
+    for name in report.not_polled:
+        click.echo(f"marketbot: feed {name} not polled: {report.not_polled[name]}", err=True)
+    click.echo(f"marketbot: {report.summary()}", err=True)
+    if problems := report.problems():
+        click.echo(f"marketbot: run --once failed: {problems}", err=True)
+    sys.exit(report.exit_code)
 
 
 @cli.command()

@@ -74,6 +74,13 @@ def edgar_settings(config: Config, env: Env) -> EdgarSettings:
         problem=user_agent_problem(ua))
 
 
+def unpollable_feeds(config: Config, env: Env) -> dict[str, str]:
+    """Enabled EDGAR feeds that must not poll (no or bad User-Agent) → the reason."""
+    problem = edgar_settings(config, env).problem
+    return {f.name: problem for f in config.feeds
+            if f.enabled and f.kind == "edgar" and problem}
+
+
 def user_agent_problem(ua: str | None) -> str | None:
     """None when `ua` looks like "Name email@domain", else the message to show."""
     if not ua:

@@ -3,7 +3,7 @@
 A number after "from", "compared with", "versus" … and followed by a time phrase ("a
 year earlier", "in the prior-year quarter", "last quarter", "in Q2 FY25") is the value
 of a metric in an earlier period: the metric the sentence just stated ("AI server
-revenue rose to $16B from under $2B a year earlier"), or, when it stated none, the one
+revenue climbed to $16B from under $2B a year before"), or, when it stated none, the one
 the binder finds for it ("Revenue increased 11% from $24.37 billion a year earlier").
 Its period is the stated one's year-ago or previous quarter, or the one it names. A
 comparison without a time phrase ("rose to $16B from $2B") cannot be placed: dropped.
@@ -68,7 +68,7 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue):
     Returns None (not a comparison), False (a comparison we cannot place: dropped), a
     `Prior` (a comparison whose metric the binder must find: "Revenue increased 11% from
     $24.37 billion a year earlier"), or (Figure, Resolved | None) for a comparison with
-    the figure the sentence just stated ("rose to $16B from under $2B a year earlier").
+    the figure the sentence just stated ("climbed to $16B from under $2B a year before").
     `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
     `cue`: `compare_cue(text, sent_start, q)`, read once by the caller for each number.
     """
@@ -107,7 +107,7 @@ def compare_cue(text: str, sent_start: int, q: Quantity) -> re.Match | None:
 # Every alternative of COMPARE_BEFORE_RE holds one of these words: in ASCII text without
 # one, no number of a sentence has a compare cue. (Outside ASCII, `re` folds a few letters
 # that `str.lower` keeps apart, ſ to s: there the cue is read.)
-COMPARE_WORDS = ("from", "compared", "versus", "vs", "against", "over")
+COMPARE_WORDS = vocab.COMPARE_WORDS
 
 
 def period_after_compared(text, q, periods) -> PeriodMention | None:
@@ -172,8 +172,8 @@ _REVISION = re.compile(
     r"tighten(?:s|ed|ing)?|narrow(?:s|ed|ing)?)\b",
     re.IGNORECASE,
 )
-# Guidance quoted with a result, after a comparison: "(compared to an estimate of $6.1 billion
-# and guidance of about $5 billion)", "above our guidance range of $0.28 - $0.34".
+# Guidance quoted with a result, after a comparison: "(against analysts' $6.1 billion and
+# guidance of about $5 billion)", "above our guidance range of $0.28 - $0.34".
 _RESULT_GUIDANCE = re.compile(
     r"\b(?:guidance|guided|outlook|forecast|guide)(?:\s+range)?\s*(?:of|:|was|at|for)?\s*"
     r"(?:between\s+)?$",

@@ -45,23 +45,10 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
     return bool(_VS_END.may_end(end) and _VS_END.regex.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
-# How every cue read right after a number can begin (after blanks and commas): a number
-# followed by none of these ("$29.8 billion in revenue") skips the five regexes below.
-_AFTER_STARTS = (
-    # CHANGE_AFTER_RE
-    "year", "yoy", "y/y", "yr/yr", "sequential", "q/q", "qoq", "quarter", "increase", "decrease", "growth", "jump",
-    "rise", "decline", "drop", "gain", "improvement", "higher", "lower", "more", "less", "faster", "slower",
-    "better", "worse", "above", "below", "from", "over", "annual", "cagr",
-    # RELATIVE_AFTER_RE
-    "greater", "premium", "discount", "share", "stake",
-    # PCT_OF_AFTER_RE
-    "of",
-    # TRAILING_RE, after "over the " / "in the "
-    "in", "last", "past", "trailing", "prior", "ttm", "ltm",
-    # ESTIMATE_AFTER_RE
-    "that", "which", "as", "analyst", "wall", "the", "consensus", "lseg", "factset", "expected", "estimated",
-    "forecast",
-)
+# How every cue read right after a number can begin (after blanks and commas), derived from
+# the cue words (vocab.AFTER_STARTS): a number followed by none of these ("$29.8 billion in
+# revenue") skips the five regexes below.
+_AFTER_STARTS = vocab.AFTER_STARTS
 _LEAD = re.compile(r"[\s,]*")
 
 
@@ -109,9 +96,7 @@ def _first_company(text, lo, hi):
     return (d.start(), "dell")
 
 
-_ESTIMATE_HINTS = ("analyst", "consensus", "street", "estimate", "polled", "lseg", "factset", "zacks",
-                   "refinitiv", "alpha", "bloomberg", "s&p", "expected", "expecting", "predict", "forecaster",
-                   "target", "upgrade", "downgrade", "overweight", "outperform", "rating")
+_ESTIMATE_HINTS = vocab.ESTIMATE_HINTS  # read off ESTIMATE_RE (cues.necessary_factors)
 
 
 def may_cite_estimates(text: str, low: str | None = None) -> bool:
@@ -140,16 +125,15 @@ def _may_cite_estimates(clause: str) -> bool:
     return low.count("rating") > low.count("operating")
 
 
-_VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$",
-                 ends=("vs", "vs.", "versus", "with", "to", "against"))
+_VS_END = EndCue(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|against)\s*$")
 _EXPECTED_AFTER = re.compile(r"\s+(?:expected|estimated|forecast|consensus|est\.)", re.IGNORECASE)
 
 
-_MARKET_WORDS = re.compile(r"(?:market|TAM|opportunity|industry)\b", re.IGNORECASE)
-_NOT_ADJ = {"the", "a", "an", "its", "to", "and", "or", "than", "of", "in", "for", "topped", "beat", "missed"}
+_MARKET_WORDS = vocab.MARKET_RE
+_NOT_ADJ = vocab.MARKET_STOP
 
 
-_MARKET_STEMS = ("market", "tam", "opportunit", "industr")
+_MARKET_STEMS = vocab.MARKET_STEMS
 
 
 def _market_after(after: str) -> bool:

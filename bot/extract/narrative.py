@@ -64,22 +64,18 @@ _POST_GAP = re.compile(
 _PRE_BREAK = StemCue(
     r"\b(?:which|who|whereas|while|but|although|plus|minus|per(?!\s+cent)|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
-    stems=("which", "who", "whereas", "while", "but", "although", "plus", "minus", "per",
-           "each", "every", "than", "beat", "topped", "missed", "exceed", "surpass", "above", "below", "ahead",
-           ";", "(", ")", "$"),
 )
 _FROM_TO = re.compile(r"[\s,]*to\s*", re.IGNORECASE)
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
 _PREP_BEFORE_P = re.compile(r"\b(?:in|for|during|at)\s+(?=@P)", re.IGNORECASE)
-_MID_OF = EndCue(r"\bmidpoint\s+of\s*$", ends=("of",))
+_MID_OF = EndCue(r"\bmidpoint\s+of\s*$")
 _BEAT_EXPECT = re.compile(
     r"\b(?:beat|beats|topped|tops|above|below|missed|misses|ahead\s+of|exceed\w*|shy\s+of|in\s+line\s+with)"
     r"\s+(?:\w+\s+){0,2}expectations?\b",
     re.IGNORECASE,
 )
-_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$",
-                        ends=("total", "overall", "consolidated", "company", "company-wide", "dell", "'s", "’s"))
+_COMPANY_LEVEL = EndCue(r"\b(?:total|overall|consolidated|company|company-wide|Dell(?:'s|’s)?)\s*$")
 
 
 @dataclass(slots=True)
@@ -327,9 +323,9 @@ def _margin_metric(ph: vocab.Phrase) -> str | None:
 def _margin_of_revenue(text, sent_start, q, phrases) -> _Phrase | None:
     """"operating income was $1.3 billion, or 5.4% of revenue": the percent is the margin.
 
-    With no phrase before it in its sentence, the one a short sentence before ends on: "Now,
-    let's look at operating income. We delivered a 3% increase to $2 billion, or 8.1% of
-    revenue." (a call's way of naming the line it turns to)."""
+    With no phrase before it in its sentence, the one a short sentence before ends on: "Next,
+    operating income. It grew 3% to $2 billion, or 8.1% of revenue." (a call's way of naming
+    the line it turns to)."""
     if q.kind != "pct" or not _OF_REVENUE.match(text, q.end, q.end + 40):
         return None
     for p in reversed(phrases):
@@ -638,7 +634,7 @@ def _segment_attached(text, sent_start, q, p, clauses) -> bool:
 
 
 def _subject_metric(q, p, metric, phrases, clauses) -> str | None:
-    """"Servers and networking revenue made up the bulk of that, with $4.9 billion in revenue":
+    """"Servers and networking revenue made up most of it, with $4.9 billion in revenue":
     a generic phrase repeats the segment metric its clause opened with, when no number took it."""
     lo = clauses.start_of(min(p.start, q.first), subject=True)
     for other in phrases:

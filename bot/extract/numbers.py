@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from bot.extract import vocab
 from bot.extract.cues import EndCue, tail
 
 # An amount starts at its currency ("$", "US$", "USD") or at its first digit, with no letter,
@@ -58,15 +59,9 @@ _SCALES = {
 }
 
 # Words that say a figure is not exact, right before the number ...
-_HEDGE_BEFORE = EndCue(
-    r"(?:\b(?:about|approximately|approx\.?|roughly|nearly|almost|around|close\s+to|"
-    r"more\s+than|over|under|less\s+than|just\s+(?:over|under)|some|an\s+estimated|"
-    r"estimated|upwards\s+of|at\s+least|north\s+of|in\s+excess\s+of|circa|c\.)|~|≈)\s*$",
-    ends=("about", "approximately", "approx", "approx.", "roughly", "nearly", "almost", "around", "to", "than",
-          "over", "under", "some", "estimated", "of", "least", "circa", "c.", "~", "≈"),
-)
+_HEDGE_BEFORE = vocab.HEDGE_BEFORE_RE
 # ... or right after it ("$15 billion plus", "$15B+", "or so", "or more").
-_HEDGE_AFTER = re.compile(r"(?:\s*\+|\s+plus\b|\s+or\s+so\b|\s+or\s+more\b|\s+-plus\b)", re.IGNORECASE)
+_HEDGE_AFTER = vocab.HEDGE_AFTER_RE
 
 # A range joins two quantities of one kind: "to", a dash, or "and" after "between".
 _RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
@@ -74,7 +69,6 @@ _RANGE_JOIN = re.compile(r"^\s*(?:to|through|[-–—]|and)\s*$", re.IGNORECASE)
 _BETWEEN = EndCue(
     r"\b(?:between|range\s+of|ranging\s+from|"
     r"(?:forecasts?|projections?|guidance|expectations?|outlook|targets?|view)\s+(?:of|for))\s*$",
-    ends=("between", "of", "from", "for"),
 )
 # "from $2B to $16B", "up 5% to 18%": a change, not a range.
 _CHANGE_BEFORE = re.compile(
@@ -168,7 +162,7 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
     return out
 
 
-_NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$", ends=("negative", "minus", "-", "−"))
+_NEGATIVE = EndCue(r"(?:\b(?:negative|minus)\s+|(?:^|(?<=[\s(]))[-−])$")
 
 
 def _hedged_and_signed(text: str, q: Quantity) -> Quantity:

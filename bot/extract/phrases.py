@@ -5,162 +5,40 @@ regex of fifty phrases costs about a microsecond per character. Here the text is
 cut into words once (one cheap regex), and phrases are looked up in a word trie,
 longest match first: a few dictionary lookups per word.
 
-Phrase patterns are written as words, one slot per word: `a|b` for alternatives,
-a trailing `?` for an optional slot, `_` to join words inside one alternative
-("provided_by"), and `{ISG}`, `{CSG}`, `{AI}` for the shared groups below.
+The phrases are data: bot/extract/data/metrics.yaml, one word spec per phrase (`a|b`
+alternatives, a trailing `?` for an optional slot, `_` joining words inside one alternative,
+`{name}` a group: see knowledge.py), with the segment names of companies.yaml.
 """
 
 from __future__ import annotations
 
 import re
-from itertools import compress, product
+from itertools import compress
 
+from bot.extract.knowledge import KNOWLEDGE as _K
+from bot.extract.knowledge import spec_sequences
 from bot.extract.vocab import Phrase
-
-_GROUPS = {
-    "{ISG}": "infrastructure_solutions_group_isg|infrastructure_solutions_group|isg|"
-             "infrastructure_{UNIT}",
-    "{CSG}": "client_solutions_group_csg|client_solutions_group|csg|"
-             "pc_{UNIT}|personal_computer_{UNIT}|computer_{UNIT}|client_{UNIT}",
-    "{SN}": "server_and_networking_{UNIT}|servers_and_networking_{UNIT}|server_and_network_{UNIT}|"
-            "servers_and_network_{UNIT}",
-}
-# The plain words news use for a segment ("the infrastructure unit", "its PC business"), as
-# vocab.SEGMENT_RE reads them.
-_UNITS = ("side", "unit", "division", "business", "segment", "arm")
-_AIM = "optimized|server|servers|infrastructure|factory"
-_REV = "revenue|revenues"
-_NONE = Phrase(None, None)
-
-_SPECS: list[tuple[str, Phrase]] = [
-    # Not metrics, though they contain a metric's words.
-    (f"combined? isg|csg and isg|csg net? {_REV}", _NONE),
-    (("recurring|deferred|commercial|commercial_client|consumer|service|services|product|products|"
-      "subscription|software|pc|client|segment|reportable_segment|other|ai_pc|annual_recurring|non_ai|"
-      "data_center|datacenter|cloud|networking|gaming|automotive|"
-      f"traditional_server|core net? {_REV}"), _NONE),
-    (f"{_REV} growth|run_rate|per_employee|mix|share", _NONE),
-    ("remaining performance obligation|obligations", _NONE),
-    ("rpo", _NONE),
-    ("basic earnings_per_share|eps", _NONE),
-    ("ai solutions|pipeline|opportunity|market|spending|capex", _NONE),
-    # A customer's deal is not the company's figure: "a $5 billion AI server contract from xAI".
-    (f"ai {_AIM}? {_AIM}? contract|contracts|deal|deals|agreement|agreements|order|purchase|"
-     "commitment", _NONE),
-    ("contract|contracts|deal|deals|agreement|agreements|opportunity|opportunities", _NONE),
-    (f"{_REV} for|at|in|from the? {{ISG}} and {{CSG}}", _NONE),
-    # Segments.
-    ("{ISG} operating income? margin|margins", Phrase("isg_operating_margin", "%")),
-    ("operating margin|margins for|at|in the? {ISG}", Phrase("isg_operating_margin", "%")),
-    ("{CSG} operating income? margin|margins", Phrase("csg_operating_margin", "%")),
-    ("operating margin|margins for|at|in the? {CSG}", Phrase("csg_operating_margin", "%")),
-    ("{ISG} operating income", Phrase(None, "USD", margin_of="isg_operating_margin")),
-    ("{CSG} operating income", Phrase(None, "USD", margin_of="csg_operating_margin")),
-    (f"total? {{ISG}} segment? total? net? {_REV}", Phrase("isg_revenue", "USD")),
-    (f"{_REV} for|at|in|from the? {{ISG}}", Phrase("isg_revenue", "USD")),
-    (f"total? {{CSG}} segment? total? net? {_REV}", Phrase("csg_revenue", "USD")),
-    (f"{_REV} for|at|in|from the? {{CSG}}", Phrase("csg_revenue", "USD")),
-    (f"infrastructure solutions? total? net? {_REV}", Phrase("isg_revenue", "USD")),
-    ("{ISG}", Phrase("isg_revenue", "USD", weak=True, pre_only=True)),
-    ("{CSG}", Phrase("csg_revenue", "USD", weak=True, pre_only=True)),
-    ("{SN}", Phrase("servers_networking_revenue", "USD", weak=True, pre_only=True)),
-    (f"server|servers and networking net? {_REV}?", Phrase("servers_networking_revenue", "USD")),
-    (f"storage net? {_REV}", Phrase("storage_revenue", "USD")),
-    # AI.
-    (f"ai {_AIM}? {_AIM}? backlog", Phrase("ai_backlog", "USD")),
-    ("backlog of|for ai optimized? server|servers", Phrase("ai_backlog", "USD")),
-    (f"ai {_AIM}? {_AIM}? orders|bookings", Phrase("ai_orders", "USD")),
-    ("orders for ai optimized? server|servers", Phrase("ai_orders", "USD")),
-    (f"ai {_AIM}? {_AIM}? server? revenue|revenues|shipment|shipments|sales", Phrase("ai_revenue", "USD")),
-    (f"{_REV}|sales from|of|in ai {_AIM}? {_AIM}? shipment|shipments?",
-     Phrase("ai_revenue", "USD")),
-    ("ai optimized? server|servers", Phrase("ai_revenue", "USD", weak=True)),
-    ("backlog", Phrase("ai_backlog", "USD", weak=True)),
-    ("orders|bookings", Phrase("ai_orders", "USD", weak=True, needs_ai=True)),
-    ("shipment|shipments", Phrase("ai_revenue", "USD", weak=True, needs_ai=True)),
-    # Company.
-    ("non_gaap|adjusted diluted? earnings|eps per diluted? share eps?", Phrase("eps", "USD/share", accounting="non_gaap")),
-    ("non_gaap|adjusted diluted? eps", Phrase("eps", "USD/share", accounting="non_gaap")),
-    ("diluted? earnings|eps per diluted? share eps?", Phrase("eps", "USD/share")),
-    ("diluted? eps", Phrase("eps", "USD/share")),
-    ("a|per diluted? share", Phrase("eps", "USD/share", weak=True, post_only=True)),
-    ("gross profit? margin|margins rate|percentage?", Phrase("gross_margin", "%", margin_of="gross_margin")),
-    ("gross profit", Phrase(None, "USD", margin_of="gross_margin")),
-    ("gross margin dollars", _NONE),
-    ("operating income|profit? margin|margins|rate", Phrase("operating_margin", "%", generic=True)),
-    ("ebitda|net margin|margins", _NONE),
-    ("net profit margin|margins", _NONE),
-    # "In its PC unit, the margin was 4.7%": a segment's margin is its operating margin; with
-    # no segment named, a bare "margin" says nothing.
-    ("profit? margin|margins", Phrase("operating_margin", "%", generic=True, segment_only=True)),
-    ("ebit margin|margins", Phrase("operating_margin", "%", generic=True)),
-    ("adjusted free cash flow|flows", Phrase("free_cash_flow", "USD", accounting="non_gaap")),
-    ("adjusted fcf", Phrase("free_cash_flow", "USD", accounting="non_gaap")),
-    ("free cash flow|flows", Phrase("free_cash_flow", "USD")),
-    ("fcf", Phrase("free_cash_flow", "USD")),
-    ("net? cash flow|flows? from|provided_by|generated_by|generated_from operations|operating_activities",
-     Phrase("operating_cash_flow", "USD")),
-    ("operating cash flow|flows", Phrase("operating_cash_flow", "USD")),
-    ("change in cash from operating activities", Phrase("operating_cash_flow", "USD")),
-    ("pc|consumer|commercial|client|hardware|software|service|services sales", _NONE),
-    (_REV, Phrase("revenue", "USD", generic=True)),
-    ("top line", Phrase("revenue", "USD", generic=True)),
-    ("topline", Phrase("revenue", "USD", generic=True)),
-    ("net? sales", Phrase("revenue", "USD", generic=True)),
-    # Amounts that are not metrics: they consume the number next to them.
-    ("non_gaap|adjusted? operating income|profit", Phrase(None, None, margin_of="operating_margin")),
-    ("non_gaap|adjusted? operating|net income|profit|loss|expense|expenses|earnings", _NONE),
-    ("opex", _NONE),
-    ("operating cost|costs", _NONE),
-    ("cash", _NONE),
-    ("cash and cash_equivalents|investments", _NONE),
-    ("liquidity|debt|capex|valuation|stock|shares|deferred|inventory|tam|pipeline", _NONE),
-    ("capital expenditure|expenditures", _NONE),
-    ("dividend|dividends|buyback|buybacks|shareholder|shareholders", _NONE),
-    ("share? repurchase|repurchases", _NONE),
-    ("capital|shareholder return|returns", _NONE),
-    ("market cap|capitalization?", _NONE),
-    ("price target", _NONE),
-    ("p e", _NONE),
-]
 
 _END = ""  # trie key of a phrase's end
 
 
-def _units(alternative: str) -> str:
-    """"pc_{UNIT}" → "pc_side|pc_unit|…": one alternative per word of `_UNITS`."""
-    if "{UNIT}" not in alternative:
-        return alternative
-    return "|".join(alternative.replace("{UNIT}", u) for u in _UNITS)
-
-
-def _unit_slot(slot: str) -> str:
-    optional = "?" if slot.endswith("?") else ""
-    return "|".join(_units(a) for a in slot.rstrip("?").split("|")) + optional
-
-
-def _slots(spec: str) -> list[list[tuple[str, ...]]]:
-    for k, v in _GROUPS.items():
-        spec = spec.replace(k, v)
-    if "{UNIT}" in spec:
-        spec = " ".join(_unit_slot(slot) for slot in spec.split(" "))
-    slots = []
-    for slot in spec.split():
-        optional = slot.endswith("?")
-        alts = [tuple(a.split("_")) for a in slot.rstrip("?").split("|")]
-        slots.append(alts + [()] if optional else alts)
-    return slots
+def _phrase(entry) -> Phrase:
+    return Phrase(entry.metric, entry.unit, generic=entry.generic, weak=entry.weak, needs_ai=entry.needs_ai,
+                  post_only=entry.post_only, accounting=entry.accounting, margin_of=entry.margin_of,
+                  pre_only=entry.pre_only, segment_only=entry.segment_only)
 
 
 def _build() -> dict:
+    """The word trie of every phrase of metrics.yaml (the first entry that spells a sequence wins)."""
+    groups = {**_K.metrics.groups, **_K.segment_groups()}
     trie: dict = {}
-    for spec, phrase in _SPECS:
-        for combo in product(*_slots(spec)):
-            words = [w for part in combo for w in part]
+    for entry in _K.metrics.phrases:
+        phrase = _phrase(entry)
+        for words in spec_sequences(entry.words, groups):
             node = trie
             for w in words:
                 node = node.setdefault(w, {})
-            node.setdefault(_END, phrase)  # the first spec that spells a sequence wins
+            node.setdefault(_END, phrase)
     return trie
 
 

@@ -46,15 +46,15 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
 
 # What may sit between a half-year or year-to-date phrase and the number it covers: "in the
 # first half, delivering $10 billion of AI servers" (within 30 characters, with no other number
-# and no new clause between: "in the second half of the year, leading to record orders of …"
-# is the quarter's).
+# and no new clause between: "picked up in the second half of the year, and record orders of …"
+# are the quarter's).
 _PARTIAL_GAP = re.compile(r"(?:[^;$%\d]|\bQ\d\b)*", re.IGNORECASE)
 _NEW_CLAUSE = re.compile(r"\b(?:but|while|whereas|and|although|though)\b|[;—]", re.IGNORECASE)
 
 
 def _after_partial(text, sent_start, q, periods) -> bool:
     """A number after a half-year, nine-month or year-to-date phrase of its own clause is that
-    span's total, not a quarter's or a year's: "We saw strong AI shipments in the first half,
+    span's total, not a quarter's or a year's: "AI shipments were strong in the first half,
     delivering $10 billion of AI servers"."""
     for pm in periods:
         if pm.start >= q.first:

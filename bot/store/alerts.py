@@ -98,10 +98,51 @@ def on_key(s: Session, *, company: str, metric: str, basis: str, family: str,
         AlertRow.period == period).order_by(col(AlertRow.id))))
 
 
+def refresh(s: Session, alert_id: int, values: dict, *, now: datetime) -> bool:
+    """Rewrite an alert nobody has seen yet (pending or held, never attempted, never
+    shown, not claimed by a sender): a re-evaluation that finds newer context (the
+    comparison basis arrived, a more precise statement) updates the message instead of
+    threading a correction under a message that was never posted."""
+    result = s.exec(update(AlertRow).where(
+        AlertRow.id == alert_id, col(AlertRow.status).in_(("pending", "held")),
+        AlertRow.attempts == 0, col(AlertRow.shown_at).is_(None),
+        or_(col(AlertRow.claimed_until).is_(None), col(AlertRow.claimed_until) <= now),
+    ).values(**values))
+    return result.rowcount == 1
+
+
+def rule_alerts_of(s: Session, *, company: str, metrics: Iterable[str],
+                   periods: Iterable[str]) -> list[AlertRow]:
+    """Rule alerts of a company on any of these metrics and periods (one query for a
+    whole evaluation)."""
+    metrics, periods = sorted(set(metrics)), sorted(set(periods))
+    if not metrics or not periods:
+        return []
+    return list(s.exec(select(AlertRow).where(
+        AlertRow.kind == "rule", AlertRow.company == company, col(AlertRow.metric).in_(metrics),
+        col(AlertRow.period).in_(periods)).order_by(col(AlertRow.id))))
+
+
+def corrections_of(s: Session, parent_ids: Iterable[int]) -> list[AlertRow]:
+    ids = sorted(set(parent_ids))
+    if not ids:
+        return []
+    return list(s.exec(select(AlertRow).where(
+        AlertRow.kind == "correction", col(AlertRow.parent_id).in_(ids))
+        .order_by(col(AlertRow.id))))
+
+
 def last_fired(s: Session, *, rule_id: str, company: str, metric: str) -> datetime | None:
     return s.exec(select(AlertRow.created_at).where(
         AlertRow.kind == "rule", AlertRow.rule_id == rule_id, AlertRow.company == company,
         AlertRow.metric == metric).order_by(col(AlertRow.created_at).desc()).limit(1)).first()
+
+
+def by_ids(s: Session, ids: list[int]) -> list[AlertRow]:
+    if not ids:
+        return []
+    return list(s.exec(select(AlertRow).where(col(AlertRow.id).in_(ids))
+                       .order_by(col(AlertRow.id))))
 
 
 def get(s: Session, alert_id: int) -> AlertRow | None:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, or_
+from sqlalchemy import case, or_, text
 from sqlmodel import Session, col, select
 
 from bot.figures import DERIVED_SOURCE, SOURCE_KINDS, Figure
@@ -33,20 +33,49 @@ def insert(s: Session, item_id: int, item: Item, figures: Sequence[Figure]) -> l
 
 
 def insert_derived(s: Session, *, item_id: int | None, company: str, derived,
-                   published: datetime | None) -> FigureRow:
-    """Store a derived value with the inputs it came from (bot.derive.Derived)."""
+                   published: datetime | None, comparative: bool = False,
+                   observed: datetime | None = None) -> FigureRow:
+    """Store a derived value with the inputs it came from (bot.derive.Derived), dated by
+    its newest input (`published`), not by when it was computed."""
     row = FigureRow(
         item_id=item_id, company=company, metric=derived.metric, basis="actual",
         period=derived.period, value=derived.value, unit=derived.unit,
         accounting=derived.accounting, confidence=derived.confidence,
         evidence=derived.evidence, source_kind=DERIVED_SOURCE, published_at=published,
+        comparative=comparative,
         inputs=json.dumps([{"id": i.figure_id, "metric": i.metric, "basis": i.basis,
                             "period": i.period, "value": i.value,
                             "source_kind": i.source_kind} for i in derived.inputs]),
     )
+    if observed is not None:
+        row.observed_at = observed
     s.add(row)
     s.flush()
     return row
+
+
+def of_periods(s: Session, *, company: str, metrics: Iterable[str], periods: Iterable[str]
+               ) -> list[tuple[FigureRow, str | None]]:
+    """Every figure of a company for any of these metrics and periods, with its item's
+    dedupe key (a content-derived tie-break): one query for a whole evaluation."""
+    metrics, periods = sorted(set(metrics)), sorted(set(periods))
+    if not metrics or not periods:
+        return []
+    q = (select(FigureRow, ItemRow.dedupe_key).join(ItemRow, isouter=True)
+         .where(FigureRow.company == company, col(FigureRow.metric).in_(metrics),
+                col(FigureRow.period).in_(periods)))
+    return list(s.exec(q))
+
+
+def lock_company(s: Session, company: str) -> None:
+    """Serialize the evaluations of one company across transactions and processes: an
+    evaluation reads what is stored before it decides, so two of them at once (orders
+    stored by one feed, revenue by another) could each miss the other's figure.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write transaction
+    (BEGIN IMMEDIATE) already excludes every other writer."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                  {"k": f"marketbot:company:{company}"})
 
 
 def latest_quarter(s: Session, *, company: str, metric: str, basis: str = "actual"
