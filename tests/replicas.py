@@ -215,7 +215,10 @@ class Deployment:
 
     # -- measures
     def posted_periods(self) -> list[str]:
-        return [p for m in self.slack.messages for p in set(PERIOD_RE.findall(_text(m)))]
+        """The period each posted alert is about: the first in its text (the headline;
+        the message may go on to name the period it compares with)."""
+        return [m[0] for m in (PERIOD_RE.findall(_text(msg)) for msg in self.slack.messages)
+                if m]
 
     def wait_for_alerts(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
