@@ -221,9 +221,10 @@ class Delivery:
             # senders the slot can be seconds away: hold the lease through the wait, or
             # another sender would take the alerts and post them too.
             wait = store.pace.reserve(self.engine, f"slack:{channel}", self.cfg.pace)
-            if wait > 0 and not self._renew(ids, wait):
-                return False
-            self.sleep(wait)
+            if wait > 0:
+                if not self._renew(ids, wait):
+                    return False
+                self.sleep(wait)
             return True
         last = self._last_post.get(channel)
         if last is not None and self.cfg.pace:

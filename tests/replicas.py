@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -239,7 +240,7 @@ class Deployment:
         o.alerts_pending = query(self.database_url, "select count(*) from alert "
                                                     "where status <> 'sent'")[0][0]
         posts = sorted(r.at for r in self.slack.requests if r.path == "/api/chat.postMessage")
-        o.slack_min_gap = min((b - a for a, b in zip(posts, posts[1:], strict=False)),
+        o.slack_min_gap = min((b - a for a, b in pairwise(posts)),
                               default=float("inf"))
         o.slack_max_per_s = _max_in_window(posts, 1.0)
         edgar = sorted(r.at for r in self.www.requests + self.data.requests)
