@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import database, replicas  # noqa: E402
+from tests import database, replicas
 
 SCENARIOS = {"together": replicas.started_together, "kills": replicas.stream_with_kills}
 
@@ -66,8 +66,9 @@ def main() -> int:
               f"{sum(o.expected for o in os_)}, sent {sum(o.distinct for o in os_)}, missing "
               f"{sum(len(o.missing) for o in os_)}, repeats {sum(o.duplicates for o in os_)} "
               f"(kills {sum(o.kills for o in os_)}), crashes "
-              f"{sum(len(o.crashed) for o in os_)}; worst slack {max(o.slack_max_per_s for o in os_)}"
-              f"/s (min gap {min(o.slack_min_gap for o in os_):.2f}s), worst edgar "
+              f"{sum(len(o.crashed) for o in os_)}; worst slack "
+              f"{max(o.slack_max_per_s for o in os_)}/s (min gap "
+              f"{min(o.slack_min_gap for o in os_):.2f}s), worst edgar "
               f"{max(o.edgar_max_per_s for o in os_)}/s, "
               f"{max(o.edgar_max_per_5s for o in os_)}/5s (limit {replicas.MAX_RPS:g}/s)")
     return 0 if all(ok for runs in totals.values() for ok, _ in runs) else 1

@@ -37,6 +37,7 @@ from bot.pipeline import Pipeline, PollResult
 log = logging.getLogger("marketbot.scheduler")
 
 DELIVERY_EVERY = 5.0  # seconds between outbox drains in the long-running mode
+HEARTBEAT_EVERY = 10.0  # seconds between "this replica is alive" (store.feeds.heartbeat)
 
 
 @dataclass
@@ -178,9 +179,19 @@ class Runner:
                 next_run_time=now + timedelta(seconds=min(5.0, jitter_for(feed.every))))
         self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_EVERY),
                                id="deliver", name="deliver alerts", next_run_time=now)
+        self._heartbeat()  # counted among the live replicas before the first claim
+        self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=HEARTBEAT_EVERY),
+                               id="heartbeat", name="replica heartbeat")
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _heartbeat(self) -> None:
+        try:
+            with store.transaction(self.app.engine) as s:
+                store.feeds.heartbeat(s, self.app.replica, 3 * HEARTBEAT_EVERY)
+        except Exception:  # the next beat tries again; the leases hold meanwhile
+            log.warning("scheduler: heartbeat failed", exc_info=True)
 
     def _hand_over(self) -> None:
         """Release this replica's feed leases: the other replicas take them at once."""

@@ -97,6 +97,80 @@ class Outcome:
                 f"{self.seconds:.0f}s")
 
 
+class Replicas:
+    """`marketbot run` processes on one database: started together (released at one
+    instant after their imports) or one by one, killed, stopped with SIGTERM."""
+
+    def __init__(self, tmp: Path, config: Path, env: dict[str, str]):
+        self.tmp, self.config, self.env = tmp, config, env
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+
+    def start(self, n: int, *, together: bool = True) -> None:
+        go = self.tmp / f"go-{len(self.procs)}"
+        ready = []
+        for _ in range(n):
+            i = len(self.procs)
+            log = self.tmp / f"replica-{i}.log"
+            ready.append(self.tmp / f"ready-{i}")
+            argv = ([sys.executable, "-c", _WAIT_THEN_RUN, str(ready[-1]), str(go),
+                     str(self.config)] if together else
+                    [sys.executable, "-m", "bot", "run", "--config", str(self.config)])
+            with log.open("w") as out:
+                self.procs.append(subprocess.Popen(argv, cwd=self.tmp, env=self.env,
+                                                   stdout=out, stderr=subprocess.STDOUT))
+            self.logs.append(log)
+        if together:
+            deadline = time.monotonic() + 120
+            while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            go.touch()
+
+    def alive(self) -> list[int]:
+        return [i for i, p in enumerate(self.procs) if p.poll() is None]
+
+    def kill(self, i: int) -> None:
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait(timeout=30)
+
+    def died(self, *, killed: set[int] = frozenset()) -> list[str]:
+        """The logs of replicas that exited by themselves (not killed)."""
+        return [f"replica {i}: {self.logs[i].read_text()[-2000:]}"
+                for i, p in enumerate(self.procs) if p.poll() is not None and i not in killed]
+
+    def stop(self) -> list[str]:
+        """SIGTERM every live replica; the logs of those that did not exit 0."""
+        live = self.alive()
+        for i in live:
+            self.procs[i].send_signal(signal.SIGTERM)
+        bad = []
+        for i in live:
+            try:
+                code: int | str = self.procs[i].wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.procs[i].kill()
+                code = "timeout"
+            if code != 0:
+                bad.append(f"replica {i} exited {code}: {self.logs[i].read_text()[-2000:]}")
+        return bad
+
+    def __enter__(self) -> Replicas:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+
+
+def replica_env(database_url: str, slack: SlackServer) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_", "DATABASE_"))}
+    return {**keep, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+            "SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token}
+
+
 class Deployment:
     """Loopback feeds, EDGAR and Slack, a config, and replicas started on demand."""
 
@@ -104,8 +178,6 @@ class Deployment:
         self.tmp, self.database_url, self.every = tmp, database_url, every
         self.feeds, self.slack = FeedServer(), SlackServer()
         self.www, self.data = EdgarServer(), EdgarServer()
-        self.procs: list[subprocess.Popen] = []
-        self.logs: list[Path] = []
         self.published: dict[int, list[int]] = {k: [] for k in range(FEEDS)}
         self.started = 0.0
 
@@ -116,16 +188,14 @@ class Deployment:
         serve_dell_data(self.data)
         for k in range(FEEDS):
             self._serve(k)
-        self.config = self.tmp / "feeds.yaml"
-        self.config.write_text(yaml.safe_dump(self._config(), sort_keys=False))
+        config = self.tmp / "feeds.yaml"
+        config.write_text(yaml.safe_dump(self._config(), sort_keys=False))
+        self.replicas = Replicas(self.tmp, config, replica_env(self.database_url, self.slack))
         self.started = time.monotonic()
         return self
 
     def __exit__(self, *exc) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
+        self.replicas.__exit__(*exc)
         for server in (self.feeds, self.slack, self.www, self.data):
             server.__exit__(None, None, None)
 
@@ -162,57 +232,6 @@ class Deployment:
 
     def expected(self) -> set[str]:
         return {period(n) for ns in self.published.values() for n in ns}
-
-    # -- replicas
-    def env(self) -> dict[str, str]:
-        keep = {k: v for k, v in os.environ.items()
-                if not k.startswith(("SLACK_", "SEC_", "EDGAR_", "MARKETBOT_", "DATABASE_"))}
-        return {**keep, "DATABASE_URL": self.database_url, "PYTHONPATH": str(ROOT),
-                "SLACK_API_URL": self.slack.api_url, "SLACK_BOT_TOKEN": self.slack.token}
-
-    def start(self, n: int, *, together: bool = True) -> None:
-        """Start n replicas; `together`: released at one instant after their imports."""
-        go = self.tmp / f"go-{len(self.procs)}"
-        ready = []
-        for _ in range(n):
-            i = len(self.procs)
-            log = self.tmp / f"replica-{i}.log"
-            ready.append(self.tmp / f"ready-{i}")
-            argv = ([sys.executable, "-c", _WAIT_THEN_RUN, str(ready[-1]), str(go),
-                     str(self.config)] if together else
-                    [sys.executable, "-m", "bot", "run", "--config", str(self.config)])
-            with log.open("w") as out:
-                self.procs.append(subprocess.Popen(argv, cwd=self.tmp, env=self.env(),
-                                                   stdout=out, stderr=subprocess.STDOUT))
-            self.logs.append(log)
-        if together:
-            deadline = time.monotonic() + 120
-            while not all(r.exists() for r in ready) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            go.touch()
-
-    def alive(self) -> list[int]:
-        return [i for i, p in enumerate(self.procs) if p.poll() is None]
-
-    def kill(self, i: int) -> None:
-        self.procs[i].send_signal(signal.SIGKILL)
-        self.procs[i].wait(timeout=30)
-
-    def stop(self) -> list[str]:
-        """SIGTERM every live replica; the logs of those that did not exit 0."""
-        live = self.alive()
-        for i in live:
-            self.procs[i].send_signal(signal.SIGTERM)
-        bad = []
-        for i in live:
-            try:
-                code = self.procs[i].wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.procs[i].kill()
-                code = "timeout"
-            if code != 0:
-                bad.append(f"replica {i} exited {code}: {self.logs[i].read_text()[-2000:]}")
-        return bad
 
     # -- measures
     def posted_periods(self) -> list[str]:
@@ -278,12 +297,10 @@ def started_together(tmp: Path, database_url: str, replicas: int = 3) -> Outcome
     with Deployment(tmp, database_url) as d:
         for n in range(2 * FEEDS):
             d.publish(n)
-        d.start(replicas)
+        d.replicas.start(replicas)
         d.wait_for_alerts(timeout=120)
         time.sleep(2 * d.every)  # a repeat would come now, if one were coming
-        crashed = [f"replica {i}: {d.logs[i].read_text()[-2000:]}"
-                   for i, p in enumerate(d.procs) if p.poll() is not None]
-        crashed += d.stop()
+        crashed = d.replicas.died() + d.replicas.stop()
         return d.outcome(crashed=crashed)
 
 
@@ -293,7 +310,7 @@ def stream_with_kills(tmp: Path, database_url: str, *, replicas: int = 3, bursts
     SIGKILLed at random times and started again."""
     rnd = random.Random(seed)
     with Deployment(tmp, database_url) as d:
-        d.start(replicas)
+        d.replicas.start(replicas)
         stream = 6.0 * bursts  # seconds over which the bursts are published
         kill_at = sorted(rnd.uniform(2.0, stream) for _ in range(kills))
         t0, n, burst = time.monotonic(), 0, 0
@@ -306,14 +323,12 @@ def stream_with_kills(tmp: Path, database_url: str, *, replicas: int = 3, bursts
                 burst += 1
             if kill_at and now >= kill_at[0]:
                 kill_at.pop(0)
-                victim = rnd.choice(d.alive())
-                d.kill(victim)
-                d.start(1, together=False)  # a supervisor restarts it
+                d.replicas.kill(rnd.choice(d.replicas.alive()))
+                d.replicas.start(1, together=False)  # a supervisor restarts it
             time.sleep(0.05)
         d.wait_for_alerts(timeout=180)
         time.sleep(2 * d.every)
-        killed = {i for i, p in enumerate(d.procs) if p.returncode == -signal.SIGKILL}
-        crashed = [f"replica {i}: {d.logs[i].read_text()[-2000:]}"
-                   for i, p in enumerate(d.procs) if p.poll() is not None and i not in killed]
-        crashed += d.stop()
+        killed = {i for i, p in enumerate(d.replicas.procs)
+                  if p.returncode == -signal.SIGKILL}
+        crashed = d.replicas.died(killed=killed) + d.replicas.stop()
         return d.outcome(kills=kills, crashed=crashed)

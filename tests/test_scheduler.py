@@ -42,7 +42,7 @@ def test_one_job_per_enabled_feed_with_jitter_coalesce_and_one_instance(tmp_path
         r.schedule()
         r.scheduler.start(paused=True)  # job defaults apply once the scheduler runs
         jobs = {j.id: j for j in r.scheduler.get_jobs()}
-        assert set(jobs) == {"feed:fast", "feed:slow", "deliver"}
+        assert set(jobs) == {"feed:fast", "feed:slow", "deliver", "heartbeat"}
         fast, slow = jobs["feed:fast"], jobs["feed:slow"]
         assert fast.trigger.interval == timedelta(minutes=5) and fast.trigger.jitter == 30
         assert slow.trigger.interval == timedelta(hours=1) and slow.trigger.jitter == 60

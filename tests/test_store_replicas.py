@@ -119,8 +119,10 @@ def test_a_replica_that_joins_gets_its_share_of_the_feeds(engine) -> None:
     for name in feeds:  # a alone: it takes all four
         assert claim(engine, "a", now=T0, name=name, feeds=4)
         release(engine, "a", hold=60, name=name)
+    with store.transaction(engine) as s:  # b starts: its scheduler beats
+        store.feeds.heartbeat(s, "b", 60)
     assert not any(claim(engine, "b", now=T0, name=name, feeds=4) for name in feeds)
-    # b is live now (it asked): a's share is two, and a gives back what it holds over it.
+    # b is live: a's share is two, and a gives back what it holds over it.
     kept = [name for name in feeds if claim(engine, "a", now=T0, name=name, feeds=4)]
     assert len(kept) == 2
     taken = [name for name in feeds if claim(engine, "b", now=T0, name=name, feeds=4)]

@@ -29,6 +29,8 @@ def all_states(s: Session) -> dict[str, FeedState]:
 
 
 def _ensure(s: Session, name: str) -> None:
+    if s.execute(select(FeedState.name).where(col(FeedState.name) == name)).first():
+        return  # the usual case: no insert, so no wait on another poll's row lock
     insert_or_nothing(s, FeedState, {"name": name, "consecutive_failures": 0,
                                      "total_failures": 0, "down_notified": False,
                                      "items_total": 0})
@@ -100,7 +102,6 @@ def claim(s: Session, name: str, *, holder: str, hold: float, now: datetime | No
     free = or_(col(FeedState.lease_until).is_(None), col(FeedState.lease_until) < db_now)
     stmt = update(FeedState).where(col(FeedState.name) == name, or_(free, mine))
     if now is not None:
-        _heartbeat(s, holder, hold)
         held, share = _share(s, holder, feeds)
         if held > share and _give_back(s, name, holder):
             return False
@@ -111,7 +112,10 @@ def claim(s: Session, name: str, *, holder: str, hold: float, now: datetime | No
     return s.execute(stmt).rowcount == 1
 
 
-def _heartbeat(s: Session, holder: str, hold: float) -> None:
+def heartbeat(s: Session, holder: str, hold: float) -> None:
+    """This replica is alive for `hold` more seconds (database clock). The scheduler
+    beats every few seconds, apart from the claims: one row per replica, so claims
+    running in parallel threads never queue on it."""
     insert_or_nothing(s, ReplicaRow, {"id": holder, "seen_until": utcnow()})
     s.execute(update(ReplicaRow).where(col(ReplicaRow.id) == holder)
               .values(seen_until=clock_sql(s, hold)))
@@ -124,9 +128,9 @@ def _share(s: Session, holder: str, feeds: int) -> tuple[int, int]:
     held = s.execute(select(func.count()).where(col(FeedState.lease_until) >= now,
                                                 col(FeedState.lease_holder) == holder)
                      ).scalar_one()
-    live = s.execute(select(func.count()).where(col(ReplicaRow.seen_until) >= now)
-                     ).scalar_one()
-    return held, -(-feeds // max(1, live))
+    others = s.execute(select(func.count()).where(col(ReplicaRow.seen_until) >= now,
+                                                  col(ReplicaRow.id) != holder)).scalar_one()
+    return held, -(-feeds // (others + 1))
 
 
 def _give_back(s: Session, name: str, holder: str) -> bool:
@@ -168,5 +172,5 @@ def lease_for(every: float, timeout: float, slack: float) -> float:
     return every + timeout + slack
 
 
-__all__ = ["all_states", "claim", "get_state", "holders", "lease_for", "mark_down", "mark_up",
-           "record_failure", "record_success", "release", "release_all"]
+__all__ = ["all_states", "claim", "get_state", "heartbeat", "holders", "lease_for", "mark_down",
+           "mark_up", "record_failure", "record_success", "release", "release_all"]
