@@ -83,6 +83,7 @@ class Outcome:
     edgar_max_per_5s: int = 0  # … and in any five seconds (the sustained rate)
     feed_polls_per_due: float = 0.0  # feed GETs per feed per interval (1.0 = one replica)
     replicas_polling: int = 0  # replicas that polled at least one feed
+    feeds_shown: dict[str, str] = field(default_factory=dict)  # `marketbot feeds`: replica
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -128,6 +129,13 @@ class Replicas:
 
     def alive(self) -> list[int]:
         return [i for i, p in enumerate(self.procs) if p.poll() is None]
+
+    def feeds(self) -> dict[str, str]:
+        """`marketbot feeds`: each feed's replica column."""
+        out = subprocess.run([sys.executable, "-m", "bot", "feeds", "--config",
+                              str(self.config)], cwd=self.tmp, env=self.env, text=True,
+                             capture_output=True, timeout=120).stdout.splitlines()
+        return {line.split()[0]: line.split()[-1] for line in out[2:] if line.strip()}
 
     def kill(self, i: int) -> None:
         self.procs[i].send_signal(signal.SIGKILL)
@@ -300,8 +308,11 @@ def started_together(tmp: Path, database_url: str, replicas: int = 3) -> Outcome
         d.replicas.start(replicas)
         d.wait_for_alerts(timeout=120)
         time.sleep(2 * d.every)  # a repeat would come now, if one were coming
+        shown = d.replicas.feeds()
         crashed = d.replicas.died() + d.replicas.stop()
-        return d.outcome(crashed=crashed)
+        o = d.outcome(crashed=crashed)
+        o.feeds_shown = shown
+        return o
 
 
 def stream_with_kills(tmp: Path, database_url: str, *, replicas: int = 3, bursts: int = 4,

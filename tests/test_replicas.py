@@ -38,6 +38,10 @@ def test_three_replicas_started_together_on_an_empty_database(tmp_path, database
     check_limits(o)
     assert o.feed_polls_per_due < 1.5, o.line()  # each feed polled by one replica at a time
     assert o.replicas_polling == 3, o.line()  # and the feeds divided between the three
+    # `marketbot feeds` names the replica holding each feed: host:pid:tag, three of them.
+    assert len(o.feeds_shown) == replicas.FEEDS + replicas.EDGAR_FEEDS, o.feeds_shown
+    assert len(set(o.feeds_shown.values())) == 3, o.feeds_shown
+    assert all(v.count(":") == 2 for v in o.feeds_shown.values()), o.feeds_shown
 
 
 def test_three_replicas_over_a_stream_with_one_killed_at_random_times(tmp_path,
