@@ -28,9 +28,7 @@ SCENARIOS = {"together": replicas.started_together, "kills": replicas.stream_wit
 def passed(name: str, o: replicas.Outcome) -> bool:
     repeats_ok = o.duplicates == 0 if name == "together" else o.duplicates <= o.kills
     return (not o.crashed and not o.missing and repeats_ok and o.alerts_pending == 0
-            and o.items_stored == o.expected and o.slack_max_per_s <= 2
-            and o.edgar_max_per_5s <= 5 * replicas.MAX_RPS
-            and o.edgar_max_per_s <= 1.5 * replicas.MAX_RPS)
+            and o.items_stored == o.expected and o.within_limits())
 
 
 def main() -> int:

@@ -19,15 +19,9 @@ pytestmark = [
 
 
 def check_limits(o: replicas.Outcome) -> None:
-    # Slack: one post per second per channel for the whole deployment (the slots are
-    # exact on the database's clock; a post may reach the server a little late, so two
-    # can land within one second, never three).
-    assert o.slack_max_per_s <= 2, o.line()
-    # EDGAR: SEC counts per client; three replicas each with its own budget would reach
-    # 3 × 4/s. Over five seconds the rate holds exactly; within one second, a request
-    # that reaches the server late can meet the next one (the 5% margin is for that).
-    assert o.edgar_max_per_5s <= 5 * replicas.MAX_RPS, o.line()
-    assert o.edgar_max_per_s <= 1.5 * replicas.MAX_RPS, o.line()
+    # Slack: one post per second per channel, EDGAR: edgar.max_rps for the whole
+    # deployment (SEC counts per client), within a late arrival (Outcome.within_limits).
+    assert o.within_limits(), o.line()
 
 
 def test_three_replicas_started_together_on_an_empty_database(tmp_path, database_url) -> None:
