@@ -79,7 +79,7 @@ class Delivery:
 
     def run(self) -> DeliveryReport:
         report = DeliveryReport()
-        with store.transaction(self.engine) as s:
+        with store.read(self.engine) as s:  # a poll's write lock never delays the listing
             due = store.alerts.due(s, self.clock())
         if not due:
             return report

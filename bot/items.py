@@ -8,6 +8,7 @@ came from beyond `source_kind`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -57,9 +58,14 @@ class Item:
 
     @property
     def dedupe_key(self) -> str:
-        """guid, else link, else a content hash: the same story never counts twice."""
+        """The story's identity: guid, else link, else a content hash. A guid that is a URL
+        (or a URN, or a tag URI) names the story everywhere; any other guid ("1",
+        "post-42", an accession number) only within its feed, so two unrelated feeds that
+        both number their items from 1 keep both stories. The same story under another
+        key is caught by its content hash (bot.store.items.sort_out)."""
         if self.guid:
-            return "guid:" + self.guid.strip()[:500]
+            guid = self.guid.strip()[:500]
+            return f"guid:{guid}" if _GLOBAL_ID.match(guid) else f"guid:{self.feed}:{guid}"
         if self.link:
             return "link:" + self.link.strip()[:500]
         return "hash:" + self.content_hash
@@ -67,6 +73,10 @@ class Item:
     def with_(self, **changes) -> Item:
         return replace(self, **changes)
 
+
+# Identifiers unique beyond their feed: URLs (RFC 3986 scheme + "//"), URNs (RFC 8141,
+# e.g. urn:uuid:…) and tag URIs (RFC 4151, Atom's recommended ids).
+_GLOBAL_ID = re.compile(r"(?:[a-z][a-z0-9+.\-]*://|urn:|tag:)", re.IGNORECASE)
 
 _ELLIPSIS = ("…", "...", "[…]", "[...]", "(…)")
 

@@ -22,8 +22,9 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot import alerts as alert_rows
@@ -35,7 +36,7 @@ from bot.extract import extract, extract_html
 from bot.figures import Figure
 from bot.items import Item
 from bot.parser import parse_feed
-from bot.store.tables import FeedState, FigureRow
+from bot.store.tables import FeedState, ItemRow
 
 log = logging.getLogger("marketbot.pipeline")
 
@@ -43,6 +44,8 @@ log = logging.getLogger("marketbot.pipeline")
 # alerts they cause together), so it never holds SQLite's write lock for long and a
 # crash loses at most one batch (its items are seen as new again by the next poll).
 BATCH_ITEMS = 200
+LOCKED_TRIES = 3  # write transactions tried when SQLite stays locked past its busy timeout
+T = TypeVar("T")
 
 Unseen = Callable[[list[Item]], list[Item]]
 
@@ -131,7 +134,7 @@ class Pipeline:
 
     def _poll(self, feed: FeedConfig, now: datetime) -> PollResult:
         app = self.app
-        with store.transaction(app.engine) as s:
+        with store.read(app.engine) as s:
             state = store.feeds.get_state(s, feed.name)
         source = self.sources.get(feed.kind)
         if source is None:
@@ -141,14 +144,20 @@ class Pipeline:
             log.warning("parse: %s: read despite: %s", feed.name, batch.warning)
         if batch.skipped:
             app.telemetry.items_skipped.labels(feed.name).inc(batch.skipped)
-        new = self._unseen(batch.items)
+        with store.read(app.engine) as s:
+            found = store.items.sort_out(s, batch.items)
+        if found.duplicates:
+            self._write(feed, lambda s: self._drop_duplicates(s, feed, found.duplicates))
+        new = found.new
         if new and self.enrich is not None:
             new = self.enrich(feed, new)
         result = PollResult(feed.name, ok=True, not_modified=batch.not_modified)
         for chunk in _chunks(_oldest_first(new), self.batch_items):
             analysed = [(item, *self._analyse(item)) for item in chunk]  # CPU: no lock held
-            with store.transaction(app.engine) as s:
-                self._store(s, analysed, result)
+            stored = self._write(feed, lambda s, analysed=analysed: self._store(s, analysed))
+            result.new_items += stored.new_items
+            result.figures += stored.figures
+            result.alerts += stored.alerts
         with store.transaction(app.engine) as s:
             store.feeds.record_success(
                 s, feed.name, url=feed.url, now=now,
@@ -166,8 +175,31 @@ class Pipeline:
         return result
 
     def _unseen(self, items: list[Item]) -> list[Item]:
-        with store.transaction(self.app.engine) as s:
+        with store.read(self.app.engine) as s:
             return store.items.unseen(s, items)
+
+    def _write(self, feed: FeedConfig, work: Callable[[Session], T]) -> T:
+        """One write transaction, tried again when SQLite's lock stayed taken past the busy
+        timeout (the transaction was rolled back whole, so trying again is safe)."""
+        for attempt in range(1, LOCKED_TRIES + 1):
+            try:
+                with store.transaction(self.app.engine) as s:
+                    return work(s)
+            except OperationalError as exc:
+                if not store.db.is_locked(exc) or attempt == LOCKED_TRIES:
+                    raise
+                log.warning("store: %s: database is locked by another writer; trying the "
+                            "batch again (%d/%d)", feed.name, attempt + 1, LOCKED_TRIES)
+        raise AssertionError("unreachable")
+
+    def _drop_duplicates(self, s: Session, feed: FeedConfig,
+                         duplicates: list[tuple[Item, ItemRow]]) -> None:
+        for item, stored in duplicates:
+            log.info("items: %s: %r (%s) dropped: same content as item %d of feed %s (%r)",
+                     feed.name, item.title[:80], item.dedupe_key[:120], stored.id, stored.feed,
+                     stored.title[:80])
+            store.items.remember_alias(s, item, stored)
+        self.app.telemetry.items_duplicate.labels(feed.name).inc(len(duplicates))
 
     # ------------------------------------------------------------ extract
     def _analyse(self, item: Item) -> tuple[str, list[Figure]]:
@@ -193,21 +225,21 @@ class Pipeline:
         return text, list(figures) + list(item.figures)
 
     # ------------------------------------------------------------ store + evaluate
-    def _store(self, s: Session, analysed: list[tuple[Item, str, list[Figure]]],
-               result: PollResult) -> None:
+    def _store(self, s: Session, analysed: list[tuple[Item, str, list[Figure]]]
+               ) -> PollResult:
         """One batch: its items, their figures and the alerts they cause, together."""
-        rows: list[FigureRow] = []
-        for item, text, figures in analysed:
-            item_id = store.items.insert(s, item, text)
-            if item_id is None:
-                continue  # another poll stored it first
-            rows += store.figures.insert(s, item_id, item, figures)
-            result.new_items += 1
-            result.figures += len(figures)
+        out = PollResult("", ok=True)
+        ids = store.items.insert_many(s, [(item, text) for item, text, _ in analysed])
+        # An item missing from ids was stored first by another poll (or feed).
+        stored = [(ids[item.dedupe_key], item, figures) for item, _, figures in analysed
+                  if item.dedupe_key in ids]
+        rows = store.figures.insert_many(s, stored)
+        out.new_items, out.figures = len(stored), len(rows)
         queued = analysis.evaluate(s, self.app.config, self.app.clock(), rows)
         for row in queued:
             self.app.telemetry.alerts.labels(row.kind).inc()
-        result.alerts += len(queued)
+        out.alerts = len(queued)
+        return out
 
     def _queue(self, s: Session, row) -> int:
         if store.alerts.insert(s, row) is None:

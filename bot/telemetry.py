@@ -19,6 +19,9 @@ class Telemetry:
         self.items = Counter("marketbot_items", "New items stored", ["feed"], registry=r)
         self.items_skipped = Counter("marketbot_items_skipped",
                                      "Malformed feed entries skipped", ["feed"], registry=r)
+        self.items_duplicate = Counter("marketbot_items_duplicate",
+                                       "Items dropped as repeats of a stored story (same "
+                                       "content under another key)", ["feed"], registry=r)
         self.figures = Counter("marketbot_figures", "Figures stored", ["metric"], registry=r)
         self.alerts = Counter("marketbot_alerts_queued", "Alerts written to the outbox",
                               ["kind"], registry=r)

@@ -1,6 +1,7 @@
 """Storage: every SQL statement of marketbot lives in this package.
 
     db       engine (SQLite WAL / PostgreSQL), schema upgrades (migrations/), transactions
+             (`transaction` writes, `read` never takes the write lock)
     tables   the SQLModel tables
     feeds    feed state            items    deduplicated items
     figures  observations          alerts   the outbox
@@ -9,7 +10,7 @@
 """
 
 from bot.store import alerts, articles, db, feeds, figures, items, pace
-from bot.store.db import init_db, make_engine, transaction
+from bot.store.db import init_db, make_engine, read, transaction
 
 __all__ = [
            "alerts",
@@ -21,5 +22,6 @@ __all__ = [
            "items",
            "make_engine",
            "pace",
+           "read",
            "transaction",
 ]

@@ -45,6 +45,7 @@ from bot.store.tables import UTCDateTime
 POSTGRES_DRIVER = "postgresql+psycopg"
 # pg_advisory_xact_lock keys (one 64-bit namespace per database; 0x6d6b62 = "mkb").
 MIGRATE_LOCK = 0x6D6B62_0001
+READ_ONLY = "marketbot_read_only"  # execution option of store.read()'s connections
 
 
 def make_engine(url: str) -> Engine:
@@ -97,8 +98,11 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # AUTOCOMMIT: a read without the lock
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # a read without the lock
+        # store.read(): a deferred BEGIN reads a snapshot of the WAL without the write lock
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -226,26 +230,49 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads. On SQLite a deferred BEGIN: one consistent snapshot
+    of the WAL that never takes, or waits for, the write lock, so a poll's long write never
+    blocks a read and a read never blocks a writer. On PostgreSQL a READ ONLY transaction.
+    Nothing is committed."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True, "postgresql_readonly": True}
+                               if engine.dialect.name == "postgresql" else {READ_ONLY: True})
+        with Session(bind=conn, expire_on_commit=False) as session:
+            yield session  # closing ends the transaction; what was read stays loaded
+
+
+def is_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked": another writer held the lock past the busy timeout
+    (retryable: the transaction was rolled back)."""
+    return isinstance(error, exc.OperationalError) and "database is locked" in str(error)
+
+
+def dialect_insert(session: Session, table):
+    """INSERT for this session's database, with its ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def insert_ignore(session: Session, model: type[SQLModel], values: dict) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the database, not a prior
     SELECT, decides what is new, so two writers can never both insert."""
     table = model.__table__
-    stmt = _insert(session)(table).values(**values).on_conflict_do_nothing()
+    stmt = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
+    if "id" not in table.c:  # keyed by its own primary key (item_alias)
+        session.execute(stmt)
+        return None
     return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
 
 
 def insert_or_nothing(session: Session, model: type[SQLModel], values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row."""
-    stmt = _insert(session)(model.__table__).values(**values).on_conflict_do_nothing()
+    stmt = dialect_insert(session, model.__table__).values(**values).on_conflict_do_nothing()
     return session.execute(stmt).rowcount == 1
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 # ---------------------------------------------------------------- the database's clock

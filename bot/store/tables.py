@@ -102,6 +102,18 @@ class ItemRow(SQLModel, table=True):
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ItemAliasRow(SQLModel, table=True):
+    """Another key under which a stored story came again (the same content under a new
+    guid, or from another feed): dropped once, logged once, then known."""
+
+    __tablename__ = "item_alias"
+
+    dedupe_key: str = Field(primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    feed: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class FigureRow(SQLModel, table=True):
     __tablename__ = "figure"
     __table_args__ = (Index("ix_figure_lookup", "company", "metric", "basis", "period"),)
