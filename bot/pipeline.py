@@ -36,7 +36,7 @@ from bot.extract import extract, extract_html
 from bot.figures import Figure
 from bot.items import Item
 from bot.parser import parse_feed
-from bot.store.tables import FeedState, FigureRow, ItemRow
+from bot.store.tables import FeedState, ItemRow
 
 log = logging.getLogger("marketbot.pipeline")
 
@@ -230,14 +230,12 @@ class Pipeline:
                ) -> PollResult:
         """One batch: its items, their figures and the alerts they cause, together."""
         out = PollResult("", ok=True)
-        rows: list[FigureRow] = []
-        for item, text, figures in analysed:
-            item_id = store.items.insert(s, item, text)
-            if item_id is None:
-                continue  # another poll stored it first
-            rows += store.figures.insert(s, item_id, item, figures)
-            out.new_items += 1
-            out.figures += len(figures)
+        ids = store.items.insert_many(s, [(item, text) for item, text, _ in analysed])
+        # An item missing from ids was stored first by another poll (or feed).
+        stored = [(ids[item.dedupe_key], item, figures) for item, _, figures in analysed
+                  if item.dedupe_key in ids]
+        rows = store.figures.insert_many(s, stored)
+        out.new_items, out.figures = len(stored), len(rows)
         queued = analysis.evaluate(s, self.app.config, self.app.clock(), rows)
         for row in queued:
             self.app.telemetry.alerts.labels(row.kind).inc()

@@ -219,16 +219,20 @@ def is_locked(error: BaseException) -> bool:
     return isinstance(error, exc.OperationalError) and "database is locked" in str(error)
 
 
-def insert_ignore(session: Session, model: type[SQLModel], values: dict) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the database, not a prior
-    SELECT, decides what is new, so two writers can never both insert."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def dialect_insert(session: Session, table):
+    """INSERT for this session's database, with its ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def insert_ignore(session: Session, model: type[SQLModel], values: dict) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the database, not a prior
+    SELECT, decides what is new, so two writers can never both insert."""
     table = model.__table__
-    stmt = insert(table).values(**values).on_conflict_do_nothing()
+    stmt = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     if "id" not in table.c:  # keyed by its own primary key (item_alias)
         session.execute(stmt)
         return None
