@@ -114,14 +114,14 @@ class Snapshot:
         self.ranks: dict[int, str] = {}
         self.loaded: set[Key] = set()
         self._standing: dict[Key, Observation | None] = {}
+        self._observations: dict[Key, list[Observation]] = {}
 
     def load(self, keys: Iterable[Key]) -> None:
         keys = {k for k in keys if k not in self.loaded}
         if not keys:
             return
-        found = store.figures.of_periods(self.s, company=self.company,
-                                         metrics={k.metric for k in keys},
-                                         periods={k.period for k in keys})
+        found = store.figures.of_keys(self.s, company=self.company,
+                                      keys={(k.metric, k.period) for k in keys})
         fresh: set[Key] = set()
         for row, item_key in found:
             key = Key.of(row.metric, row.basis, row.accounting, row.period)
@@ -136,6 +136,7 @@ class Snapshot:
         self.load([key])
         self._keep(key, row, "")
         self._standing.pop(key, None)
+        self._observations.pop(key, None)
 
     def _keep(self, key: Key, row: FigureRow, item_key: str | None) -> None:
         self.rows.setdefault(key, []).append(row)
@@ -144,9 +145,12 @@ class Snapshot:
         self.ranks[row.id] = f"{item_key or ''}\x00{row.span_start or 0:09d}\x00{row.value!r}"
 
     def observations(self, key: Key) -> list[Observation]:
-        self.load([key])
-        return [observation(r, self.ranks[r.id]) for r in self.rows.get(key, ())
-                if r.source_kind != DERIVED_SOURCE]
+        if key not in self._observations:
+            self.load([key])
+            self._observations[key] = [observation(r, self.ranks[r.id])
+                                       for r in self.rows.get(key, ())
+                                       if r.source_kind != DERIVED_SOURCE]
+        return self._observations[key]
 
     def current(self, key: Key) -> Observation | None:
         if key not in self._standing:
@@ -373,6 +377,8 @@ class Evaluation:
         if alert.id in self.corrections or alert.attempts or alert.shown_at is not None \
                 or alert.status not in ("pending", "held"):
             return False
+        if self._built_on(alert, firing, cur):
+            return True  # built from these very figures: nothing to say differently
         fresh = self._rule_alert(firing, cur)
         fields = ("value", "payload", "figure_id", "item_id", "group_key", "source_kind")
         values = {f: getattr(fresh, f) for f in fields if getattr(fresh, f) != getattr(alert, f)}
@@ -381,6 +387,18 @@ class Evaluation:
                 setattr(alert, f, v)
             return True
         return not values
+
+    def _built_on(self, alert: AlertRow, firing: rules.Firing, cur: Observation) -> bool:
+        """Whether an alert's message was built from what stands now: the same figure (so
+        the same value, source and inputs), compared with the same figure, crossing the
+        same thresholds, with the same margin moves."""
+        if (alert.figure_id, alert.item_id) != (cur.figure_id, cur.item_id):
+            return False
+        said = json.loads(alert.payload)
+        previous = firing.change.previous.figure_id if firing.change else None
+        return ((said.get("previous") or {}).get("figure_id") == previous
+                and said.get("crossed") == list(firing.crossed)
+                and said.get("moves") == self._moves(cur))
 
     # -------------------------------------------------------------- rows
     def _rule_alert(self, firing: rules.Firing, cur: Observation) -> AlertRow:
@@ -427,8 +445,8 @@ class Evaluation:
 
     def _quote(self, obs: Observation) -> str | None:
         """The sentence a figure came from (its evidence is a short exact phrase)."""
-        row = self.snap.by_id.get(obs.figure_id)
-        if row is None or _derived(obs):
+        row = None if _derived(obs) else store.figures.get(self.s, obs.figure_id)
+        if row is None:
             return None
         if row.span_start is None or row.item_id is None:
             return row.evidence

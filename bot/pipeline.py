@@ -36,7 +36,7 @@ from bot.extract import extract, extract_html
 from bot.figures import Figure
 from bot.items import Item
 from bot.parser import parse_feed
-from bot.store.tables import FeedState, FigureRow, ItemRow
+from bot.store.tables import FeedState, ItemRow
 
 log = logging.getLogger("marketbot.pipeline")
 
@@ -159,13 +159,12 @@ class Pipeline:
             result.figures += stored.figures
             result.alerts += stored.alerts
         with store.transaction(app.engine) as s:
-            st = store.feeds.record_success(
+            store.feeds.record_success(
                 s, feed.name, url=feed.url, now=now,
                 next_poll_at=now + timedelta(seconds=feed.every), etag=batch.etag,
                 last_modified=batch.last_modified, new_items=result.new_items,
                 not_modified=batch.not_modified)
-            if st.down_notified:
-                st.down_notified = False
+            if store.feeds.mark_up(s, feed.name):  # it was announced down: announce it up
                 result.alerts += self._queue(s, alert_rows.feed_notice(
                     "feed_up", feed=feed.name, reason=None, failures=0, since=now,
                     channel=app.config.slack.notice_channel, now=now))
@@ -230,14 +229,12 @@ class Pipeline:
                ) -> PollResult:
         """One batch: its items, their figures and the alerts they cause, together."""
         out = PollResult("", ok=True)
-        rows: list[FigureRow] = []
-        for item, text, figures in analysed:
-            item_id = store.items.insert(s, item, text)
-            if item_id is None:
-                continue  # another poll stored it first
-            rows += store.figures.insert(s, item_id, item, figures)
-            out.new_items += 1
-            out.figures += len(figures)
+        ids = store.items.insert_many(s, [(item, text) for item, text, _ in analysed])
+        # An item missing from ids was stored first by another poll (or feed).
+        stored = [(ids[item.dedupe_key], item, figures) for item, _, figures in analysed
+                  if item.dedupe_key in ids]
+        rows = store.figures.insert_many(s, stored)
+        out.new_items, out.figures = len(stored), len(rows)
         queued = analysis.evaluate(s, self.app.config, self.app.clock(), rows)
         for row in queued:
             self.app.telemetry.alerts.labels(row.kind).inc()
@@ -253,15 +250,17 @@ class Pipeline:
     # ------------------------------------------------------------ failure
     def _failed(self, feed: FeedConfig, exc: SourceError, now: datetime) -> PollResult:
         app = self.app
+
+        def delay_after(failures: int) -> float:
+            return backoff_delay(feed.every, failures, exc.retry_after)
+
         with store.transaction(app.engine) as s:
-            failures = store.feeds.get_state(s, feed.name).consecutive_failures + 1
-            delay = backoff_delay(feed.every, failures, exc.retry_after)
-            st = store.feeds.record_failure(s, feed.name, url=feed.url, now=now,
-                                            reason=exc.reason,
-                                            next_poll_at=now + timedelta(seconds=delay))
+            st = store.feeds.record_failure(
+                s, feed.name, url=feed.url, now=now, reason=exc.reason,
+                next_poll=lambda failures: now + timedelta(seconds=delay_after(failures)))
+            failures, delay = st.consecutive_failures, delay_after(st.consecutive_failures)
             notice_after = app.config.slack.feed_failure_notice_after
-            if st.consecutive_failures >= notice_after and not st.down_notified:
-                st.down_notified = True
+            if failures >= notice_after and store.feeds.mark_down(s, feed.name):
                 self._queue(s, alert_rows.feed_notice(
                     "feed_down", feed=feed.name, reason=exc.reason,
                     failures=st.consecutive_failures, since=st.failing_since,

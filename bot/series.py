@@ -45,7 +45,8 @@ def standing(obs: Sequence[Observation], tol: ReconcileConfig) -> Observation | 
         return None
     best = min(authority(o.source_kind) for o in obs)
     top = [o for o in obs if authority(o.source_kind) == best]
-    return max(top, key=lambda o: (_first_stated(o, obs, tol), o.confidence, not o.approx,
+    first = _first_stated_by_value(top, obs, tol)
+    return max(top, key=lambda o: (first[o.value], o.confidence, not o.approx,
                                    _precision(o.value), _earlier(o.published), o.rank))
 
 
@@ -87,8 +88,20 @@ def revisions(obs: Sequence[Observation], tol: ReconcileConfig) -> list[Revision
 def _first_stated(o: Observation, obs: Sequence[Observation], tol: ReconcileConfig
                   ) -> datetime:
     """When any source first stated this value (within the tolerance)."""
-    return min((p.published for p in obs if p.published is not None
-                and not differs(p.value, o.value, o.unit, tol)), default=_NEVER)
+    return _first_stated_by_value([o], obs, tol)[o.value]
+
+
+def _first_stated_by_value(of: Sequence[Observation], obs: Sequence[Observation],
+                           tol: ReconcileConfig) -> dict[float, datetime]:
+    """_first_stated for each value of `of`, over the distinct (value, date) statements of
+    `obs`: ten articles repeating one figure cost what one does."""
+    stated: dict[float, datetime] = {}
+    for p in obs:
+        if p.published is not None and (p.value not in stated or p.published < stated[p.value]):
+            stated[p.value] = p.published
+    unit = of[0].unit if of else ""
+    return {v: min((when for w, when in stated.items() if not differs(w, v, unit, tol)),
+                   default=_NEVER) for v in {o.value for o in of}}
 
 
 def _earlier(when: datetime | None) -> float:

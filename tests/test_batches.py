@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from sqlalchemy import event
+from sqlalchemy import text as sql
 
 from bot import analysis, store
 from bot.app import build_app
@@ -67,34 +67,29 @@ class Harness:
         return database.query(self.url, f"SELECT count(*) FROM {table}")[0][0]
 
 
-def test_a_poll_commits_in_bounded_batches(tmp_path) -> None:
-    """Hole 4: one poll of many items held the write lock through its whole analysis.
-    Each write transaction now stores at most `batch_items` items with their figures and
-    the alerts they cause."""
+def test_a_poll_commits_in_bounded_batches(tmp_path, monkeypatch) -> None:
+    """Hole 4: one poll of many items held the write lock through its whole analysis. Each
+    write transaction now stores at most `batch_items` items with their figures and the
+    alerts they cause, and commits before the next batch is extracted."""
     h = Harness(tmp_path, batch_items=7)
-    app = h.app({"big": backlog_items(40)})
-    per_transaction: list[int] = []
-    pending = [0]
+    engine = store.make_engine(h.url)
+    seen: list[tuple[int, int]] = []  # (items in the batch's transaction, items committed)
+    real = analysis.evaluate
 
-    @event.listens_for(app.engine, "before_cursor_execute")
-    def _count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("INSERT INTO ITEM "):
-            pending[0] += 1
+    def spy(s, *args, **kw):
+        inside = s.execute(sql("SELECT count(*) FROM item")).scalar_one()
+        with store.read(engine) as other:  # another connection: what is committed
+            committed = other.execute(sql("SELECT count(*) FROM item")).scalar_one()
+        seen.append((inside, committed))
+        return real(s, *args, **kw)
 
-    @event.listens_for(app.engine, "commit")
-    def _commit(conn):
-        if pending[0]:
-            per_transaction.append(pending[0])
-            pending[0] = 0
-
+    monkeypatch.setattr(analysis, "evaluate", spy)
     try:
-        pipeline = build_pipeline(app)
-        pipeline.batch_items = 7
-        (result,) = [pipeline.poll(f) for f in app.config.feeds]
+        (result,) = h.poll(big=backlog_items(40))
     finally:
-        app.close()
+        engine.dispose()
     assert result.ok and result.new_items == 40 and result.alerts == 40
-    assert per_transaction == [7, 7, 7, 7, 7, 5]
+    assert seen == [(7, 0), (14, 7), (21, 14), (28, 21), (35, 28), (40, 35)]
     assert h.count("alert") == 40
 
 
@@ -199,8 +194,6 @@ def test_a_url_guid_or_the_same_content_is_one_story_everywhere(tmp_path, caplog
 def test_old_databases_keep_knowing_their_items(tmp_path) -> None:
     """Migration 0002 rewrites the keys stored before per-feed guids: a feed's next poll
     still knows its items (nothing stored or alerted twice)."""
-    from sqlalchemy import text as sql
-
     h = Harness(tmp_path)
     items = backlog_items(3)
     h.poll(news=items)
@@ -209,6 +202,10 @@ def test_old_databases_keep_knowing_their_items(tmp_path) -> None:
         with engine.begin() as con:  # as revision 0001 stored them
             con.execute(sql("UPDATE item SET dedupe_key = 'guid:' || guid"))
             con.execute(sql("DROP TABLE item_alias"))
+            for undo in ("DROP TABLE replica", "DROP TABLE pace",  # and what 0003 added
+                         "ALTER TABLE feed_state DROP COLUMN lease_holder",
+                         "ALTER TABLE feed_state DROP COLUMN lease_until"):
+                con.execute(sql(undo))
             con.execute(sql("UPDATE alembic_version SET version_num = '0001'"))
         store.init_db(engine)
     finally:

@@ -34,6 +34,8 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
         return True
     if _market_after(after):
         return True
+    if q.kind == "pct" and _PCT_CHANGE_AFTER.match(after):
+        return True
     if _after_cue(after, q):
         return True
     # The clause is a tail of this window: without an estimate word here, it has none.
@@ -50,6 +52,17 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
 # revenue") skips the five regexes below.
 _AFTER_STARTS = vocab.AFTER_STARTS
 _LEAD = re.compile(r"[\s,]*")
+
+
+# "a 69% revenue increase", "a 12% AI server revenue decline": a change of the metric named
+# between the percent and the change word.
+_PCT_CHANGE_AFTER = re.compile(
+    r"\s*(?:(?!(?:on|in|of|for|with|at|to|by|from|the|a|an|and|or|as|than|amid|despite|after|"
+    r"before|due|while|but|higher|lower|strong|weak)\b)[A-Za-z][\w-]*\s+){1,4}?"
+    r"(?:increase|decrease|growth|jump|rise|decline|drop|gain|"
+    r"improvement|surge|slump|fall)s?\b",
+    re.IGNORECASE,
+)
 
 
 def _after_cue(after: str, q: Quantity) -> bool:

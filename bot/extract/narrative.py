@@ -56,7 +56,7 @@ from bot.fiscal import Period
 # What may sit between a number and the phrase right after it: "$24B in AI server orders",
 # "$11.6 billion in Q2 revenue", "$1.28 billion in adjusted free cash flow".
 _POST_GAP = re.compile(
-    r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|Dell'?s|Dell’s|total|record|"
+    r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|that|this|Dell'?s|Dell’s|total|record|"
     r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|ending|period-end|quarter-end|"
     r"year-end|"
     r"@P)\s+)*",
@@ -379,9 +379,8 @@ def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, obj
     if margin is not None:
         return "margin", margin
     post = _post_phrase(text, q, phrases, has_ai)
-    shipped = has_ai and _SHIP_BEFORE.search(text, max(sent_start, q.first - 20),
-                                              q.first) is not None
-    if shipped and (post is None or post.phrase.metric == "ai_backlog"):
+    shipped = _SHIP_BEFORE.search(text, max(sent_start, q.first - 20), q.first) is not None
+    if shipped and ((post is None and has_ai) or (post is not None and post.phrase.metric == "ai_backlog")):
         # "shipped a record $8.2 billion" in a sentence about AI servers, "shipping about $7
         # billion of that backlog": AI server shipments.
         return "phrase", _Phrase(q.first, q.first, _SHIPPED)
@@ -706,8 +705,18 @@ def _segmented(text, sent_start, q, p, metric, segment, clauses, stems, phrases)
                 return refined
             seg = segment or _referred_segment(text, sent_start, q, p, clauses)
     if seg is None:
-        return "" if ph.segment_only else metric
+        if ph.segment_only or _UNIT_ACRONYM.search(text, max(sent_start, p.start - 12), p.start):
+            return ""  # ("DSG operating income was $767 million, or 6.2%": a unit we do not know)
+        return metric
     return vocab.SEGMENT_METRIC.get((seg, metric), "")
+
+
+# An unknown business unit's abbreviation right before a company-level phrase: not the company's
+# figure (known segments are SEGMENT_RE's; these capitals name bases, not units).
+_UNIT_ACRONYM = re.compile(
+    r"(?<![\w-])(?!(?:GAAP|AI|EPS|FY|TTM|LTM|YOY|QOQ|CEO|CFO|IT|PC|Q[1-4]|H[12])\b)[A-Z]{2,4}"
+    r"(?:'s|’s)?\s+$"
+)
 
 
 # After the number: "an operating margin of 14.8% for its server and networking unit".

@@ -5,66 +5,106 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import case, or_, text
+from sqlalchemy import case, or_, text, tuple_
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from bot.figures import DERIVED_SOURCE, SOURCE_KINDS, Figure
 from bot.fiscal import Period
 from bot.items import Item
-from bot.store.tables import FigureRow, ItemRow
+from bot.store.tables import FigureRow, ItemRow, utcnow
 
 _AUTHORITY = case({k: i for i, k in enumerate(SOURCE_KINDS)}, value=FigureRow.source_kind,
                   else_=len(SOURCE_KINDS))
 
 
-def insert(s: Session, item_id: int, item: Item, figures: Sequence[Figure]) -> list[FigureRow]:
-    rows = [FigureRow(
+@dataclass(frozen=True)
+class Stored:
+    """What the evaluation needs of a figure just stored: which series point it touches."""
+
+    company: str
+    metric: str
+    basis: str
+    accounting: str | None
+    period: str | None
+    source_kind: str
+
+
+def insert_many(s: Session, batch: Sequence[tuple[int, Item, Sequence[Figure]]]
+                ) -> list[Stored]:
+    """Store the figures of several items in one statement (executemany, without building
+    ORM objects: the cost of a batch is the database's, not Python's)."""
+    rows = [dict(
         item_id=item_id, company=item.company, metric=f.metric, basis=f.basis, period=f.period,
         value=f.value, unit=f.unit, approx=f.approx, low=f.low, high=f.high,
         accounting=f.accounting, comparative=f.comparative, from_table=f.table,
         confidence=f.confidence, evidence=f.evidence, span_start=f.span[0], span_end=f.span[1],
-        source_kind=item.source_kind, published_at=item.published,
-    ) for f in figures]
-    s.add_all(rows)
-    s.flush()  # assigns ids
-    return rows
+        source_kind=item.source_kind, published_at=item.published, observed_at=now,
+        inputs=None,
+    ) for now in [utcnow()] for item_id, item, figures in batch for f in figures]
+    if not rows:
+        return []
+    s.execute(sql_insert(FigureRow.__table__), rows)  # executemany: no ids needed back
+    return [Stored(r["company"], r["metric"], r["basis"], r["accounting"], r["period"],
+                   r["source_kind"]) for r in rows]
 
 
 def insert_derived(s: Session, *, item_id: int | None, company: str, derived,
                    published: datetime | None, comparative: bool = False,
-                   observed: datetime | None = None) -> FigureRow:
+                   observed: datetime | None = None) -> SimpleNamespace:
     """Store a derived value with the inputs it came from (bot.derive.Derived), dated by
-    its newest input (`published`), not by when it was computed."""
-    row = FigureRow(
+    its newest input (`published`), not by when it was computed. Returns the row as
+    stored (the attributes of a FigureRow)."""
+    values = dict(
         item_id=item_id, company=company, metric=derived.metric, basis="actual",
-        period=derived.period, value=derived.value, unit=derived.unit,
-        accounting=derived.accounting, confidence=derived.confidence,
-        evidence=derived.evidence, source_kind=DERIVED_SOURCE, published_at=published,
-        comparative=comparative,
+        period=derived.period, value=derived.value, unit=derived.unit, approx=False,
+        low=None, high=None, accounting=derived.accounting, comparative=comparative,
+        from_table=False, confidence=derived.confidence, evidence=derived.evidence,
+        span_start=None, span_end=None, source_kind=DERIVED_SOURCE, published_at=published,
+        observed_at=observed or utcnow(),
         inputs=json.dumps([{"id": i.figure_id, "metric": i.metric, "basis": i.basis,
                             "period": i.period, "value": i.value,
                             "source_kind": i.source_kind} for i in derived.inputs]),
     )
-    if observed is not None:
-        row.observed_at = observed
-    s.add(row)
-    s.flush()
-    return row
+    table = FigureRow.__table__
+    new_id = s.execute(sql_insert(table).returning(table.c.id), [values]).scalar_one()
+    return SimpleNamespace(id=new_id, **values)
 
 
-def of_periods(s: Session, *, company: str, metrics: Iterable[str], periods: Iterable[str]
-               ) -> list[tuple[FigureRow, str | None]]:
-    """Every figure of a company for any of these metrics and periods, with its item's
-    dedupe key (a content-derived tie-break): one query for a whole evaluation."""
-    metrics, periods = sorted(set(metrics)), sorted(set(periods))
-    if not metrics or not periods:
+# What deciding reads of a figure (its evidence is read only for the few that alert).
+_SERIES_COLUMNS = ("id", "item_id", "company", "metric", "basis", "period", "value", "unit",
+                   "approx", "low", "high", "accounting", "comparative", "confidence",
+                   "span_start", "source_kind", "published_at", "inputs")
+
+
+def get(s: Session, figure_id: int) -> FigureRow | None:
+    return s.get(FigureRow, figure_id)
+
+
+def of_keys(s: Session, *, company: str, keys: Iterable[tuple[str, str]]
+            ) -> list[tuple[FigureRow, str | None]]:
+    """Every figure of a company for these (metric, period) pairs, with its item's dedupe
+    key (a content-derived tie-break): one query for a whole evaluation."""
+    pairs = sorted(set(keys))
+    if not pairs:
         return []
-    q = (select(FigureRow, ItemRow.dedupe_key).join(ItemRow, isouter=True)
-         .where(FigureRow.company == company, col(FigureRow.metric).in_(metrics),
-                col(FigureRow.period).in_(periods)))
-    return list(s.exec(q))
+    figure = FigureRow.__table__
+    out = []
+    for i in range(0, len(pairs), 400):  # a few hundred pairs per statement
+        # Plain rows (attribute access like a FigureRow), not ORM objects: an evaluation
+        # reads thousands of them and changes none.
+        q = (sql_select(*(figure.c[c] for c in _SERIES_COLUMNS),
+                        col(ItemRow.dedupe_key).label("item_key"))
+             .select_from(figure.outerjoin(ItemRow.__table__))
+             .where(figure.c.company == company,
+                    tuple_(figure.c.metric, figure.c.period).in_(pairs[i:i + 400])))
+        out += [(row, row.item_key) for row in s.execute(q)]
+    return out
 
 
 def lock_company(s: Session, company: str) -> None:

@@ -5,13 +5,13 @@ duplicate of a stored one is logged once and remembered as an alias of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from bot.items import Item
-from bot.store.db import insert_ignore
+from bot.store.db import dialect_insert, insert_ignore
 from bot.store.tables import ItemAliasRow, ItemRow, utcnow
 
 
@@ -65,17 +65,24 @@ def remember_alias(s: Session, item: Item, stored: ItemRow) -> None:
                                         feed=item.feed, created_at=utcnow()))
 
 
-def insert(s: Session, item: Item, text: str) -> int | None:
-    """Store an item; None when another writer stored it first."""
+def insert_many(s: Session, items: Sequence[tuple[Item, str]]) -> dict[str, int]:
+    """Store items (with the text their figures were read from) in one statement; the ids
+    of those stored, by dedupe key (an item another writer stored first is left out)."""
+    if not items:
+        return {}
+    now = utcnow()
     # An item whose article was fetched keeps its feed text's hash (in meta): the
-    # cross-guid dedupe in unseen() compares feed texts.
-    content_hash = item.meta.get("content_hash") or item.content_hash
-    return insert_ignore(s, ItemRow, dict(
-        dedupe_key=item.dedupe_key, content_hash=content_hash, feed=item.feed,
-        company=item.company, source_kind=item.source_kind, guid=item.guid, link=item.link,
-        title=item.title[:1000], text=text, published_at=item.published, fetched_at=utcnow(),
-        article_url=item.article_url, article_error=item.article_error,
-    ))
+    # cross-guid dedupe in sort_out() compares feed texts.
+    rows = [dict(dedupe_key=item.dedupe_key, content_hash=item.meta.get("content_hash")
+                 or item.content_hash, feed=item.feed, company=item.company,
+                 source_kind=item.source_kind, guid=item.guid, link=item.link,
+                 title=item.title[:1000], text=text, published_at=item.published,
+                 fetched_at=now, article_url=item.article_url, article_error=item.article_error)
+            for item, text in items]
+    table = ItemRow.__table__
+    stmt = (dialect_insert(s, table).on_conflict_do_nothing()
+            .returning(table.c.id, table.c.dedupe_key))
+    return {key: item_id for item_id, key in s.execute(stmt, rows)}
 
 
 def get(s: Session, item_id: int) -> ItemRow | None:
