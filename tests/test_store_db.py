@@ -128,3 +128,28 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.sqlite_only
+def test_a_failing_migration_is_named_as_one_not_as_an_unreachable_database(tmp_path) -> None:
+    """A table in the way of a migration: the message says the upgrade failed and
+    leaves the database as it was, instead of "cannot open … check the path"."""
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript((FIXTURES / "db" / "before-migrations.sql").read_text())
+    con.execute("CREATE TABLE replica (id TEXT)")  # what a later revision creates
+    con.commit()
+    tables_before = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    con.close()
+    engine = store.make_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(DatabaseError) as caught:
+            store.init_db(engine)
+    finally:
+        engine.dispose()
+    message = str(caught.value)
+    assert message.startswith(f"upgrading the schema of {path} from revision (none) to ")
+    assert "already exists" in message and "cannot open" not in message
+    con = sqlite3.connect(path)
+    assert {r[0] for r in con.execute("SELECT name FROM sqlite_master")} == tables_before
+    con.close()

@@ -150,12 +150,19 @@ class Upgrade:
 
 def init_db(engine: Engine) -> Upgrade:
     """Bring the schema to the newest revision, under a database lock."""
+    head = _head()
     with connection_errors(engine):
-        head = _head()
-        current = _current(engine)
-        if current == head:
-            return Upgrade(current, head)  # the usual start: no lock, no write
+        current = _current(engine)  # the first connection: "cannot reach" belongs here only
+    if current == head:
+        return Upgrade(current, head)  # the usual start: no lock, no write
+    try:
         return _upgrade(engine, head)
+    except exc.SQLAlchemyError as error:
+        reason = " ".join(str(getattr(error, "orig", None) or error).split("\n")[0].split())
+        raise DatabaseError(f"upgrading the schema of {where(engine)} from revision "
+                            f"{current or '(none)'} to {head} failed: {reason}; nothing was "
+                            "changed (the upgrade is one transaction): run `marketbot db "
+                            "upgrade --debug` for the traceback") from error
 
 
 def _upgrade(engine: Engine, head: str) -> Upgrade:
