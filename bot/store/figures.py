@@ -89,7 +89,8 @@ def get(s: Session, figure_id: int) -> FigureRow | None:
 def of_keys(s: Session, *, company: str, keys: Iterable[tuple[str, str]]
             ) -> list[tuple[FigureRow, str | None]]:
     """Every figure of a company for these (metric, period) pairs, with its item's dedupe
-    key (a content-derived tie-break): one query for a whole evaluation."""
+    key (a content-derived tie-break), feed and links (who said it): one query for a whole
+    evaluation."""
     pairs = sorted(set(keys))
     if not pairs:
         return []
@@ -99,7 +100,10 @@ def of_keys(s: Session, *, company: str, keys: Iterable[tuple[str, str]]
         # Plain rows (attribute access like a FigureRow), not ORM objects: an evaluation
         # reads thousands of them and changes none.
         q = (sql_select(*(figure.c[c] for c in _SERIES_COLUMNS),
-                        col(ItemRow.dedupe_key).label("item_key"))
+                        col(ItemRow.dedupe_key).label("item_key"),
+                        col(ItemRow.feed).label("item_feed"),
+                        col(ItemRow.link).label("item_link"),
+                        col(ItemRow.article_url).label("item_article_url"))
              .select_from(figure.outerjoin(ItemRow.__table__))
              .where(figure.c.company == company,
                     tuple_(figure.c.metric, figure.c.period).in_(pairs[i:i + 400])))
