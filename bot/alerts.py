@@ -43,6 +43,11 @@ def rule_alert(firing: Firing, *, item_id: int | None, figure_id: int | None, it
         "value": obs.value,
         "value_text": format_value(obs.value, obs.unit),
         "approx": obs.approx,
+        # A range (guidance "$101B–$105B", or what approximate inputs allow a derived value):
+        "low": obs.low,
+        "high": obs.high,
+        "low_text": None if obs.low is None else format_value(obs.low, obs.unit),
+        "high_text": None if obs.high is None else format_value(obs.high, obs.unit),
         "confidence": obs.confidence,
         "direction": change.direction if change else None,
         "change_text": format_change(change) if change else None,

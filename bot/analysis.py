@@ -271,13 +271,17 @@ class Evaluation:
         if before is not None and abs(before.value - value.value) <= 1e-9 \
                 and _input_ids(self.snap.by_id[before.figure_id]) == ids:
             return
+        hedges = {i.figure_id: h for i in value.inputs if i.approx
+                  and (h := derive.hedge(getattr(store.figures.get(self.s, i.figure_id),
+                                                 "evidence", None)))}
         newest = max(value.inputs, key=lambda i: (i.published is not None, i.published
                                                   or self.now, i.rank))
         comparative = any(not series.is_reported(self.snap.observations(_key(i)))
                           for i in value.inputs)
         row = store.figures.insert_derived(
             self.s, item_id=newest.item_id, company=self.company.ticker, derived=value,
-            published=newest.published, comparative=comparative, observed=self.now)
+            published=newest.published, comparative=comparative, observed=self.now,
+            hedges=hedges)
         self.snap.add(row)
 
     # -------------------------------------------------------------- evaluate
@@ -581,9 +585,15 @@ class Evaluation:
         out = []
         for i in json.loads(row.inputs):
             m = METRICS.get(i["metric"])
+            unit = m.unit if m else ""
             basis = " guidance" if i.get("basis") == "guidance" else ""
-            out.append(f"{m.label if m else i['metric']}{basis} "
-                       f"{rules.format_value(i['value'], m.unit if m else '')} "
+            value = rules.format_value(i["value"], unit)
+            if i.get("low") is not None and i.get("high") is not None:
+                value = (f"{rules.format_value(i['low'], unit)}–"
+                         f"{rules.format_value(i['high'], unit)}")
+            elif i.get("approx"):  # the input's own hedge words ("under $2B"), else "~"
+                value = f"{i['hedge']} {value}" if i.get("hedge") else f"~{value}"
+            out.append(f"{m.label if m else i['metric']}{basis} {value} "
                        f"({i['period']}, {i['source_kind']})")
         return out
 

@@ -22,7 +22,7 @@ from bot.plausibility import Context, Source, check, confirmed
 from bot.rules import Observation
 from bot.scheduler import run_once
 from bot.slack import WebApiSink
-from tests.database import url_for
+from tests.database import query, url_for
 from tests.fixtures.feeds.make import rss
 
 NOW = datetime(2026, 6, 5, 12, tzinfo=UTC)
@@ -160,6 +160,9 @@ class Bot:
                 return sorted(store.alerts.listing(s), key=lambda r: r.id)
         finally:
             app.close()
+
+    def query(self, sql: str) -> list[tuple]:
+        return query(self.url, sql)
 
 
 def test_a_full_year_figure_read_as_the_quarter_is_held_then_released(tmp_path, slack) -> None:
