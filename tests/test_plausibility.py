@@ -23,7 +23,7 @@ from bot.rules import Observation
 from bot.scheduler import run_once
 from bot.slack import WebApiSink
 from tests.database import query, url_for
-from tests.fixtures.feeds.make import rss
+from tests.fixtures.feeds.make import feed_files
 
 NOW = datetime(2026, 6, 5, 12, tzinfo=UTC)
 CFG = PlausibilityConfig()
@@ -143,12 +143,7 @@ class Bot:
         self.url = url_for(tmp_path)
 
     def poll(self, **feeds: list[tuple]) -> list:
-        entries = []
-        for name, items in feeds.items():
-            path = self.tmp / f"{name}.xml"
-            path.write_bytes(rss(*items))
-            entries.append({"name": name, "url": str(path),
-                            "source": "company-ir" if name.startswith("ir") else "news"})
+        entries = feed_files(self.tmp, feeds)
         config = parse_config(yaml.safe_dump({"feeds": entries, "rules": self.rules,
                                               "slack": {"channel": "#c", "pace": 0}}))
         app = build_app(config, Env(database_url=self.url), clock=lambda: NOW)
