@@ -90,8 +90,7 @@ def timed_figures(text, published, calendar, spent: dict[str, float]) -> list:
         spent["narrative"] += c - b
     t6 = clock()
     figs = document._fill_open_periods(out, default, ctx)
-    for t in found_tables:
-        figs.extend(t.figures)
+    figs.extend(tables.table_figures(text, found_tables, ctx))
     figs = document.dedupe([document._at_period_end(document._expected(f, ctx)) for f in figs])
     spent["fill + dedupe"] += clock() - t6
     return figs

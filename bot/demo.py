@@ -1,6 +1,7 @@
-"""`marketbot demo`: the whole pipeline, offline, on bundled real texts.
+"""`marketbot demo`: the whole pipeline, offline, on bundled Dell texts.
 
-A temporary database, the bundled feed (Dell press releases and an analysis),
+A temporary database, the bundled feeds (Dell results releases and an analysis,
+written in the project's words with Dell's real figures: tests/fixtures/corpus),
 no Slack: alerts print to stdout as they would be posted, then the stored
 figures are listed. Nothing here is special-cased: it is `run --once` with a
 bundled config.

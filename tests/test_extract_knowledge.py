@@ -158,7 +158,7 @@ def test_every_cue_word_is_in_its_prefilter():
 
 
 def test_a_new_phrasing_is_a_data_edit(tmp_path):
-    text = "Net income per diluted share was $1.10 in the second quarter of fiscal 2024."
+    text = "Profit per diluted share was $1.10 in the second quarter of fiscal 2024."
     d = _copy(tmp_path)
 
     def run():
@@ -180,7 +180,7 @@ def test_a_new_phrasing_is_a_data_edit(tmp_path):
         d,
         "metrics.yaml",
         '  - {words: "diluted? earnings|eps per',
-        '  - {words: "net income per diluted? share", metric: eps, unit: USD/share}\n'
+        '  - {words: "profit per diluted? share", metric: eps, unit: USD/share}\n'
         '  - {words: "diluted? earnings|eps per',
     )
     assert run() == [("eps", 1.10, "FY2024-Q2")]

@@ -35,8 +35,24 @@ def test_pipe_table_with_yearless_dates_takes_years_from_publication():
     assert figs[0].evidence.startswith("Total net revenue")
 
 
-def test_yearless_dates_without_publication_give_no_table_figures():
-    assert [f for f in extract(PIPE_NO_YEARS) if f.table] == []
+def test_yearless_dates_without_publication_take_years_from_the_title():
+    # "Second Quarter Fiscal 2024 Financial Results": the columns end on or before FY2024-Q2.
+    figs = [f for f in extract(PIPE_NO_YEARS) if f.table]
+    assert _keys(figs) == [
+        ("revenue", "FY2023-Q2", 26425e6, True, True),
+        ("revenue", "FY2024-Q2", 22934e6, False, True),
+    ]
+
+
+def test_yearless_dates_with_no_period_anywhere_give_figures_without_period():
+    # No title, no publication date: the first column of a group is the result, the next one
+    # compares; which quarter they are the text does not tell (corpus NOTES, policy 1).
+    text = PIPE_NO_YEARS.split("\n", 1)[1]
+    figs = [f for f in extract(text) if f.table]
+    assert _keys(figs) == [
+        ("revenue", None, 22934e6, False, True),
+        ("revenue", None, 26425e6, True, True),
+    ]
 
 
 def test_flattened_table_reads_rows_and_sections():

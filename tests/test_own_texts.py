@@ -8,7 +8,8 @@ are facts and may be shared: a table row ("Net revenue $ 29,776 $ 25,026 19%") o
 not prose. Our own texts in tests/fixtures/corpus stand in for real ones (their `mirrors:` header);
 each keeps its real text's figures, which is checked label by label.
 
-The real texts are not part of the project: these tests skip when ../shared/corpus is absent.
+The real texts are not part of the project: the tests that read them skip when ../shared/corpus
+is absent. The demo's feeds and the seed test feed carry the own texts word for word.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.extract import read_corpus_doc
+from bot.parser import parse_feed
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -28,7 +30,8 @@ OWN = ROOT / "tests" / "fixtures" / "corpus"
 RUN = 8  # words in a row
 WINDOW, MAX_FIGURES, MIN_FUNCTION = 12, 3, 3
 
-pytestmark = pytest.mark.skipif(not (SHARED / "docs").is_dir(), reason="../shared/corpus is absent")
+needs_shared = pytest.mark.skipif(not (SHARED / "docs").is_dir(),
+                                  reason="../shared/corpus is absent")
 
 _WORD = re.compile(r"[A-Za-z0-9$%]+(?:[.,'’][A-Za-z0-9]+)*")
 _TAG = re.compile(r"<[^>]+>")
@@ -108,21 +111,8 @@ def project_texts() -> list[Path]:
     return out
 
 
-# Copies being replaced by texts of our own (issue 10), one part at a time.
-PENDING = {"bot/samples/demo-ir.xml", "bot/samples/demo-news.xml",
-           "tests/fixtures/edgar/ex99-1-dell-q2fy26.htm",
-           "tests/fixtures/edgar/full-submission-0001571996-25-000096.txt",
-           "tests/fixtures/extract/dell-ex99-1-q2fy26.html", "tests/fixtures/feeds/seed-q1fy27.xml",
-           "tests/fixtures/db/before-migrations.sql"}
-
-
-def _with_pending(path: Path):
-    rel = path.relative_to(ROOT).as_posix()
-    pending = pytest.mark.xfail(strict=True, reason="a copy not yet replaced")
-    return pytest.param(path, id=rel, marks=[pending] if rel in PENDING else [])
-
-
-@pytest.mark.parametrize("path", [_with_pending(p) for p in project_texts()])
+@needs_shared
+@pytest.mark.parametrize("path", project_texts(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_file_of_the_project_copies_a_real_text(shingles, path):
     try:
         text = path.read_text(encoding="utf-8")
@@ -131,6 +121,7 @@ def test_no_file_of_the_project_copies_a_real_text(shingles, path):
     assert copied_runs(text, shingles) == []
 
 
+@needs_shared
 @pytest.mark.parametrize(("text", "copied"), [
     # a real sentence, and the same facts in other words
     ("Revenue was $22.9 billion, down 13% year-over-year and up 10% sequentially. The company "
@@ -152,6 +143,7 @@ def _key(f: dict) -> tuple:
             f.get("high"))
 
 
+@needs_shared
 @pytest.mark.parametrize("doc", sorted(p.stem for p in (OWN / "docs").glob("*.txt")))
 def test_each_own_text_keeps_its_real_texts_figures(doc):
     fields, _ = read_corpus_doc((OWN / "docs" / f"{doc}.txt").read_text(encoding="utf-8"))
@@ -163,3 +155,21 @@ def test_each_own_text_keeps_its_real_texts_figures(doc):
     assert all(d["why"] for d in own.get("not_carried_over", []))
     assert fields["published"] == read_corpus_doc(
         (SHARED / "docs" / f"{fields['mirrors']}.txt").read_text(encoding="utf-8"))[0]["published"]
+
+
+@pytest.mark.parametrize(("feed", "docs"), [
+    ("bot/samples/demo-ir.xml", ["2025-05-29_dell-q1fy26-press-release",
+                                 "2025-08-28_dell-q2fy26-press-release",
+                                 "2025-11-25_dell-q3fy26-press-release",
+                                 "2026-05-28_dell-q1fy27-press-release"]),
+    ("bot/samples/demo-news.xml", ["2026-06-06_dell-q1fy27-analysis"]),
+    ("tests/fixtures/feeds/seed-q1fy27.xml", ["2026-06-06_dell-q1fy27-analysis"]),
+])
+def test_the_demo_and_seed_feeds_carry_the_own_texts(feed, docs):
+    items = parse_feed((ROOT / feed).read_bytes(), feed="t").items
+    assert len(items) == len(docs)
+    for item, doc in zip(items, docs, strict=True):
+        fields, body = read_corpus_doc((OWN / "docs" / f"{doc}.txt").read_text(encoding="utf-8"))
+        text = " ".join(words(item.text))
+        assert " ".join(words(body.split("\n", 1)[1])) in text  # the headline is the title
+        assert item.published.date() == fields["published"]

@@ -19,10 +19,11 @@ def parse(name: str):
 
 def test_rss_item_carries_title_text_link_guid_and_date() -> None:
     (item,) = parse("seed-q1fy27.xml").items
-    assert item.title.startswith("Dell's AI Factory Is Booming")
-    assert item.guid == "seed-000" and item.link == "https://alphai.io/dell-ai-factory-backlog"
+    assert item.title.startswith("Dell's AI Server Backlog Reaches $51 Billion")
+    assert item.guid == "seed-000"
+    assert item.link == "https://example.com/analysis/dell-ai-server-backlog"
     assert item.published == datetime(2026, 6, 6, 14, 0, tzinfo=UTC)
-    assert "with a $51.3B AI server backlog" in item.text
+    assert "alongside a $51.3B AI server backlog" in item.text
     assert "<p>" not in item.text  # HTML became text
 
 
@@ -83,7 +84,8 @@ def test_dedupe_key_prefers_guid_then_link_then_hash() -> None:
     assert item.dedupe_key == "guid:t:seed-000"  # a guid that is no URL: within its feed
     assert item.with_(guid="https://x.example/a/1").dedupe_key == "guid:https://x.example/a/1"
     assert item.with_(guid="urn:uuid:1225c695").dedupe_key == "guid:urn:uuid:1225c695"
-    assert item.with_(guid=None).dedupe_key == "link:https://alphai.io/dell-ai-factory-backlog"
+    assert item.with_(guid=None).dedupe_key == (
+        "link:https://example.com/analysis/dell-ai-server-backlog")
     assert item.with_(guid=None, link=None).dedupe_key.startswith("hash:")
 
 

@@ -80,7 +80,7 @@ def test_a_config_error_exits_2(bot) -> None:
 def test_edgar_without_user_agent_is_reported_not_polled_not_failing(bot, feeds, slack) -> None:
     url = feeds.route("/news.xml", Reply(200, rss(BACKLOG), RSS))
     path = str(bot.config(cfg([EDGAR, rss_feed("news", url)], feed_failure_notice_after=1)))
-    for n in range(3):
+    for _ in range(3):
         result = bot("run", "--once", "--config", path)
         assert result.code == 0, result.stderr
         assert result.stderr.count("SEC requires a User-Agent") == 2  # at start, and in the

@@ -12,11 +12,14 @@ command is documented in the README.
     db.py        db upgrade
     query.py     feeds, history
     alerts.py    alerts, alerts retry
+    show.py      show (why an alert fired, what an item gave)
+    backtest.py  backtest (rules tried on the stored history)
     extract.py   extract
     demo.py      demo
 """
 
-from bot.cli import alerts, config, db, demo, extract, query, service  # noqa: F401 (registers)
+# Importing a command module registers its commands.
+from bot.cli import alerts, backtest, config, db, demo, extract, query, service, show  # noqa: F401
 from bot.cli.base import cli
 
 

@@ -12,8 +12,8 @@ from bot.cli.base import cli
 def demo(keep: str | None) -> None:
     """Run the whole pipeline offline on bundled sample items and show the result.
 
-    No Slack, no internet: a temporary database, a bundled feed of real Dell
-    texts, the default rules; prints the alerts it would post and the figures.
+    No Slack, no internet: a temporary database, bundled feeds of Dell texts
+    (our words, real figures), the default rules; prints the alerts it would post and the figures.
 
     \b
     Example:

@@ -72,9 +72,10 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue):
     `appositive`: the number restates a compared one ("from $1.13 billion, or $1.58 per share").
     `cue`: `compare_cue(text, sent_start, q)`, read once by the caller for each number.
     """
-    if not appositive and cue is None:
+    card = _card_prior(text, sent_start, q) if cue is None and not appositive else None
+    if not appositive and cue is None and card is None:
         return None
-    prior = _prior(text, q, periods, ctx)
+    prior = card[0] if card is not None else _prior(text, q, periods, ctx)
     if prior is None:
         # "rose to $16B from $2B": a prior value we cannot place; "vs ~12% ISG average":
         # a comparison with something else, read as a figure of its own.
@@ -90,13 +91,35 @@ def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue):
             return False
         # The figure it is compared with waits for the document's period; so does this one.
         pending = Resolved(None, False, open=True, open_quarter=prev.resolved.open_quarter, shift=prior.shift)
-    start = q.first if appositive else cue.start() if cue else q.first
+    if card is not None:
+        start = card[1]
+    else:
+        start = q.first if appositive else cue.start() if cue else q.first
     return Figure(
         metric=prev.metric, basis="actual", value=q.value, unit=prev.unit,
         period=period.label if period else None,
         evidence=text[start : prior.tail_end].strip(), span=(start, prior.tail_end), approx=q.approx,
-        low=q.low, high=q.high, comparative=True, confidence=0.7 if q.approx else 0.75,
+        low=q.low, high=q.high, accounting=prev.accounting, comparative=True,
+        confidence=0.7 if q.approx else 0.75,
     ), pending
+
+
+# A metric card's earlier value, named before it: "Total Revenue / $23.9B / Previous year: $22.3B".
+_CARD_PRIOR = re.compile(
+    r"\b(?:(?:previous|prior|last)\s+year|year[\s-]ago|(?P<q>(?:previous|prior|last)\s+quarter))"
+    r"\s*:\s*$",
+    re.IGNORECASE,
+)
+
+
+def _card_prior(text, sent_start, q) -> tuple[Prior, int] | None:
+    """The card's prior value and where its label starts, for a number after "Previous year:"."""
+    if text.rfind(":", max(sent_start, q.first - 4), q.first) < 0:
+        return None  # (the label ends with a colon right before the number)
+    m = _CARD_PRIOR.search(text, max(sent_start, q.first - 30), q.first)
+    if m is None:
+        return None
+    return Prior("previous" if m["q"] else "year_ago", None, q.end), m.start()
 
 
 def compare_cue(text: str, sent_start: int, q: Quantity) -> re.Match | None:

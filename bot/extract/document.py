@@ -67,8 +67,7 @@ def figures_of(text: str, published: date | None, calendar: FiscalCalendar) -> l
         thread.after(text, s, e, periods[bisect_left(pstarts, s) : bisect_left(pstarts, e)])
         sections.after(sentence)
     figs = _fill_open_periods(out, default, ctx)
-    for t in found_tables:
-        figs.extend(t.figures)
+    figs.extend(tables.table_figures(text, found_tables, ctx))
     return dedupe([_at_period_end(_expected(f, ctx)) for f in figs])
 
 

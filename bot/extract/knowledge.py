@@ -194,6 +194,7 @@ class PhraseEntry(_Strict):
     post_only: bool = False
     pre_only: bool = False
     segment_only: bool = False
+    negative: bool = False  # the amount is the metric's negative ("cash used in operations")
     accounting: Literal["gaap", "non_gaap"] | None = None
     margin_of: MetricName | None = None  # type: ignore[valid-type]
 

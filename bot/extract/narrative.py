@@ -57,7 +57,9 @@ from bot.fiscal import Period
 # "$11.6 billion in Q2 revenue", "$1.28 billion in adjusted free cash flow".
 _POST_GAP = re.compile(
     r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|Dell'?s|Dell’s|total|record|"
-    r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|@P)\s+)*",
+    r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|ending|period-end|quarter-end|"
+    r"year-end|"
+    r"@P)\s+)*",
     re.IGNORECASE,
 )
 # Words between a phrase and its number that break the link (a new subject or an unrelated amount).
@@ -65,6 +67,7 @@ _PRE_BREAK = StemCue(
     r"\b(?:which|who|whereas|while|but|although|plus|minus|per(?!\s+cent)|each|every|"
     r"than|beat|topped|missed|exceed\w*|surpass\w*|above|below|ahead)\b|[;()]|\$",
 )
+_AND_NEXT = re.compile(r"\s*,?\s*and\s*", re.IGNORECASE)
 _FROM_TO = re.compile(r"[\s,]*to\s*", re.IGNORECASE)
 _COORD_GAP = re.compile(r"\s*(?:@P\s*)*(?:,\s*)?(?:and|or|,)\s*(?:@P\s*)*$", re.IGNORECASE)
 _MAX_PRE_WORDS = 9
@@ -144,7 +147,7 @@ def sentence_figures(
     (None for a comparison, whose period comes from the figure it is compared with)."""
     s, e = span
     phrases = _phrases(text, s, e, quantities)
-    if not _names_a_metric(phrases):
+    if not _names_a_metric(phrases) and text.find("respectively", s, e) < 0:
         # Every figure (and every comparison, which restates a figure's metric) is bound to
         # a metric phrase: without one near its numbers, a sentence states none.
         return []
@@ -166,17 +169,28 @@ def sentence_figures(
         cues = [None] * len(quantities)
     # Period phrases that belong to a compared number ("from $14.4 billion at the end of the
     # first quarter") name no period for the sentence's other figures.
+    # A number joined by "and" to a compared one, with a period of its own, is compared too:
+    # "$0.17 versus $0.51 in Q2'25 and $0.66 in Q3'24".
     taken = set()
+    chained = [False] * len(quantities)
     if periods:
-        for q, cue in zip(quantities, cues):
-            if cue is not None and (pm := period_after_compared(text, q, periods)) is not None:
+        compared_end = None  # where the last compared number's period phrase ends
+        for i, (q, cue) in enumerate(zip(quantities, cues)):
+            pm = None
+            if cue is not None or (compared_end is not None
+                                   and _AND_NEXT.fullmatch(text, compared_end, q.first)):
+                pm = period_after_compared(text, q, periods)
+                chained[i] = cue is None and pm is not None
+            if pm is not None:
                 taken.add(pm.start)
+            compared_end = pm.end if pm is not None else None
     used_by_results: set[int] = set()
     out: list[tuple[Figure, Resolved | None]] = []
     bound: list[_Bound] = []
     skip_next = False
     last_compared: int | None = None
     quotes_guidance = may_quote_guidance(low)
+    respective = _respective(text, s, e, quantities, phrases) if "respectively" in low else {}
     long_words = may_contain(low, LONG_RUN_WORDS)
     customer_words = may_contain(low, CUSTOMER_WORDS)
     raised_link = None  # the phrase of an increment ("raised … guidance $5 billion to $20 billion")
@@ -189,15 +203,16 @@ def sentence_figures(
         nxt = quantities[i + 1] if i + 1 < len(quantities) else None
         # A number that binds to no phrase, is no comparison and no range changes nothing
         # whatever the filters say: skip them (most numbers of a flattened table).
-        link = _find_binding(text, s, q, phrases, bound, has_ai)
+        link = ("respective", respective[i]) if i in respective else _find_binding(
+            text, s, q, phrases, bound, has_ai)
         if nxt is not None and cues[i] is None and increment(text, s, q, nxt):
             raised_link = link  # the level after "to" is the figure, with this number's phrase
             continue
         if raised_link is not None:
             link, raised_link = link or raised_link, None
         if (link is None and q.low is None and last_compared is None and cues[i] is None
-                and not quotes_guidance):
-            continue
+                and not quotes_guidance and text.rfind(":", max(s, q.first - 4), q.first) < 0):
+            continue  # (a number right after a colon may be a card's "Previous year: $22.3B")
         if other_at is None:
             other_at = vocab.first_other_company(text, s, e)
         if q.first > other_at and about_another_company(text, s, q, clauses):
@@ -219,7 +234,9 @@ def sentence_figures(
         mid = _stated_midpoint(text, q, nxt)
         if mid is not None:
             skip_next = True
-        appositive = last_compared is not None and bool(OR_APPOSITIVE.fullmatch(text[last_compared:q.first]))
+        appositive = chained[i] or (
+            last_compared is not None
+            and bool(OR_APPOSITIVE.fullmatch(text[last_compared:q.first])))
         comp = comparison(text, s, q, bound, periods, ctx, appositive, cues[i])
         if comp is not None and not isinstance(comp, Prior):
             last_compared = q.end
@@ -362,7 +379,16 @@ def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, obj
     if margin is not None:
         return "margin", margin
     post = _post_phrase(text, q, phrases, has_ai)
+    shipped = has_ai and _SHIP_BEFORE.search(text, max(sent_start, q.first - 20),
+                                              q.first) is not None
+    if shipped and (post is None or post.phrase.metric == "ai_backlog"):
+        # "shipped a record $8.2 billion" in a sentence about AI servers, "shipping about $7
+        # billion of that backlog": AI server shipments.
+        return "phrase", _Phrase(q.first, q.first, _SHIPPED)
     if post is not None:
+        if (post.phrase.metric == "revenue" and q.kind != "pct"
+                and _PART_OF.search(text, max(sent_start, q.first - 30), q.first)):
+            return "part", (post, _part_owner(text, sent_start, q))
         if post.phrase.post_only:
             owner = _per_share_owner(text, q, phrases, bound)
             if owner is not None:
@@ -377,11 +403,77 @@ def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, obj
     return None
 
 
+def _respective(text, s, e, quantities, phrases) -> dict[int, tuple[_Phrase, str]]:
+    """"ISG and CSG operating margin rates … 11 to 14 percent and 5 to 7 percent respectively":
+    the numbers before "respectively" go, in order, to the segments named together before
+    them. Maps a number's index to (phrase, metric)."""
+    m = _RESPECTIVELY.search(text, s, e)
+    idx = [i for i, q in enumerate(quantities) if m is not None and q.end <= m.start()]
+    if not idx:
+        return {}
+    first = quantities[idx[0]].first
+    segs = []
+    for g in vocab.SEGMENT_RE.finditer(text, s, first):
+        if segs and not _SEG_JOIN.fullmatch(text, segs[-1].end(), g.start()):
+            segs = []  # only segments named together count ("ISG and CSG")
+        segs.append(g)
+    if len(segs) < 2 or len(segs) != len(idx):
+        return {}
+    generic = next((_Phrase(a, b, ph) for a, b, ph in find_phrases(text, segs[-1].end(), first)
+                    if ph.generic and not ph.segment_only), None)
+    if generic is None:
+        return {}
+    metrics = [vocab.SEGMENT_METRIC.get((g.lastgroup, generic.phrase.metric)) for g in segs]
+    if not all(metrics):
+        return {}
+    return {i: (generic, metric) for i, metric in zip(idx, metrics)}
+
+
+_SEG_JOIN = re.compile(r"\s*,?\s*(?:and|&)?\s*", re.IGNORECASE)
+# "storage … making up $3.8 billion of the company's revenue": a part of the company's revenue,
+# which is the revenue of the clause's subject, not the company's.
+_PART_OF = re.compile(
+    r"\b(?:mak(?:ing|es)\s+up|made\s+up|account(?:ing|ed|s)?\s+for|represent(?:ing|ed|s)?|"
+    r"contribut(?:ing|ed|es))\s+(?:about\s+|roughly\s+|nearly\s+|some\s+)?$",
+    re.IGNORECASE,
+)
+# The parts of revenue a subject can name, besides the segments.
+_PART_NAMES = re.compile(
+    r"\b(?P<storage>storage)\b|\b(?P<sn>servers?\s+and\s+networking)\b"
+    r"|\b(?P<ai>AI(?:[\s-]+optimized)?\s+servers?)\b",
+    re.IGNORECASE,
+)
+_PART_METRIC = {"isg": "isg_revenue", "csg": "csg_revenue", "sn": "servers_networking_revenue",
+                "storage": "storage_revenue", "ai": "ai_revenue"}
+
+
+def _part_owner(text, sent_start, q) -> str:
+    """The revenue metric of the part named last before the number ("" when none is named)."""
+    last = None
+    for m in vocab.SEGMENT_RE.finditer(text, sent_start, q.first):
+        last = (m.start(), m.lastgroup)
+    for m in _PART_NAMES.finditer(text, sent_start, q.first):
+        if last is None or m.start() > last[0]:
+            last = (m.start(), m.lastgroup)
+    return _PART_METRIC.get(last[1], "") if last else ""
+
+
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+
+
 def _bind(q, phrases, link) -> _Bound | None:
     """Bind the number as `_find_binding` found (with the same phrases and bound numbers)."""
     if link is None:
         return None
     kind, target = link
+    if kind == "part":
+        p, metric = target
+        p.used = True
+        return _Bound(q, metric, "USD" if metric else "", p, None, False)
+    if kind == "respective":
+        p, metric = target
+        unit = _unit_for(q, p.phrase)
+        return _Bound(q, metric, unit, p, None, False) if unit else None
     if kind == "margin":
         for p in phrases:  # the "revenue" after the percent is part of the figure
             if p.start >= q.end and p.start - q.end < 40:
@@ -417,6 +509,9 @@ def _usable(p: _Phrase, has_ai: bool) -> bool:
 
 
 _NOTHING = vocab.Phrase(None, None)
+_SHIPPED = vocab.Phrase("ai_revenue", "USD", weak=True)
+_SHIP_BEFORE = re.compile(r"\b(?:ship(?:s|ped|ping)?|deliver(?:s|ed|ing)?)\s+(?:a\s+record\s+)?$",
+                          re.IGNORECASE)
 _SHORT_LINK = re.compile(r"[^$;,]{0,40}")  # ("raised its dividend by 18% to $0.525 per share")
 _OR_TOO = re.compile(r"[^$%;\d]{0,30}\b(?:or|and)\s*", re.IGNORECASE)
 
@@ -501,9 +596,22 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
     if bound and bound[-1].q.end > prev.end:  # (bound in text order: the last is the nearest)
         return None  # another number sits between the phrase and this one
     gap = text[prev.end : q.first]
-    if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS or _PRE_BREAK.search(gap):
+    if "(" in gap:
+        gap = _ASIDE.sub(" ", gap)  # "adjusted EPS (non-GAAP) rose by 22% to $2.20"
+    if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS:
+        return None
+    brk = _PRE_BREAK.search(gap)
+    if brk is not None and not (brk.start() > 0 and _LEVEL_VERB.fullmatch(gap, brk.start())):
         return None
     return prev
+
+
+# A bracketed word that restates the phrase before it: "EPS (non-GAAP)", "revenue (GAAP)".
+_ASIDE = re.compile(r"\(\s*(?:non-?GAAP|GAAP|adjusted|diluted|unaudited|EPS|ISG|CSG)\s*\)",
+                    re.IGNORECASE)
+# A verb right before the number that says where the level stands, not what it is compared with:
+# "an order backlog exceeding $2.9 billion", "revenue topped $30 billion".
+_LEVEL_VERB = re.compile(r"(?:exceed\w*|surpass\w*|topp(?:ed|ing)|above)\s*", re.IGNORECASE)
 
 
 def _coordinated(text, q, bound) -> _Bound | None:
@@ -550,6 +658,8 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     acc = b.accounting = _accounting(text, s, p, q, stems)
     start, end = _evidence_span(text, s, e, q, None if b.coordinated else p, periods)
     value = mid if mid is not None else q.value
+    if p.phrase.negative and not b.coordinated:
+        value = -abs(value)  # "cash used in operating activities of $38 million"
     return Figure(
         metric=metric,
         basis="guidance" if guidance else "actual",

@@ -32,9 +32,10 @@ _NUM_REST = r"\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # a number after its 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _QTY = re.compile(
     rf"""
-    [$Uu0-9\x80-\U0010ffff](?<![\w.,].)
+    [$Uu0-9\x80-\U0010ffff](?:(?<=[A-Za-z]\$)|(?<![\w.,].))  # ("of$29.8 billion": a glued "$")
     (?:
         (?<=[Uu])(?i:S\s?\$|SD\s?)\s?(?P<usnum>{_NUM})   # US$ 5, USD 5
+      | (?<=\$)\s?\(\s?(?P<pnum>{_NUM})\s?\)             # $(461): a negative amount
       | (?<=\$)\s?(?P<dnum>{_NUM})                       # $5, $ 5
       | (?<=\d)(?P<rest>{_NUM_REST})                       # 5
     )
@@ -117,12 +118,12 @@ def _raw_or_bare(m: re.Match) -> Quantity | None:
     has "$" on the first, "billion" on the second; "17 to 18%" has "%" only on the second.
     (The groups are fetched in one call, by position: this runs for every number of a text.)
     """
-    usnum, dnum, rest, pct, bps, scale, dollars, mult = m.groups()
+    usnum, pnum, dnum, rest, pct, bps, scale, dollars, mult = m.groups()
     if mult:
         return None  # a multiple ("20.28x"), never one of our figures
     start = m.start()
     # The number without its currency; a number with none starts at the match.
-    number = m.string[start : m.end(3)] if rest is not None else dnum or usnum
+    number = m.string[start : m.end(4)] if rest is not None else dnum or usnum or pnum
     if pct:
         kind = "pct"
     elif bps:
@@ -144,7 +145,38 @@ def _raw_or_bare(m: re.Match) -> Quantity | None:
         value = float(round(value * factor))  # 8.2 × 1e9 is 8199999999.999999
     else:
         value = round(value, 6)
+    if pnum is not None:
+        value = -value  # "$(461) million", "$(0.82)": an accountant's minus
     return Quantity(kind, value, start, m.end(), scale=factor)
+
+
+# Amounts said in words, as call transcripts and spoken-style news give them: "over a half a
+# billion dollars", "half a billion dollars", "a billion dollars", "two billion dollars".
+_SPOKEN = re.compile(
+    r"\b(?:(?:a|one)\s+)?half\s+(?:of\s+)?an?\s+(?P<hs>billion|million|trillion)(?:\s+dollars\b)?"
+    r"|\b(?P<w>a|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(?P<ws>billion|million|trillion)"
+    r"\s+dollars\b",
+    re.IGNORECASE,
+)
+_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9, "ten": 10}
+
+
+def _spoken(text: str, lo: int, hi: int) -> list[Quantity]:
+    # A spoken amount holds "half a" or "illion dollars": most texts have neither (one C search).
+    if text.find("half a", lo, hi) < 0 and text.find("illion dollars", lo, hi) < 0:
+        return []
+    out = []
+    for m in _SPOKEN.finditer(text, lo, hi):
+        if m["hs"]:
+            scale = _SCALES[m["hs"].lower()]
+            value = scale / 2
+        else:
+            scale = _SCALES[m["ws"].lower()]
+            value = _WORDS[m["w"].lower()] * scale
+        out.append(Quantity("usd", float(value), m.start(), m.end(), scale=scale))
+    return out
 
 
 def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> list[Quantity]:
@@ -155,6 +187,9 @@ def find_quantities(text: str, skip: list[tuple[int, int]] | None = None) -> lis
             q = _raw_or_bare(m)
             if q is not None:
                 raw.append(q)
+        spoken = _spoken(text, lo, hi)
+        if spoken:
+            raw = sorted(raw + spoken, key=lambda q: q.start)
     out = []
     for q in _plus_minus(text, _merge_ranges(text, raw)):
         if q.kind != "bare":
@@ -281,6 +316,8 @@ def _unify(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
     elif a.kind == "usd" and a.scale == 1.0 and b.scale > 1.0 and b.kind in ("usd", "num"):
         a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
         b = replace(b, kind="usd")
+    elif a.kind == "usd" and b.kind == "num" and a.scale == b.scale:
+        b = replace(b, kind="usd")  # "$10 billion to 11 billion"
     elif a.kind == "usd" and b.kind == "bare" and b.scale > 1.0 and a.scale == 1.0:
         a = replace(a, value=_scaled(a.value, b.scale), scale=b.scale)
         b = replace(b, kind="usd")

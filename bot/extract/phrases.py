@@ -25,7 +25,7 @@ _END = ""  # trie key of a phrase's end
 def _phrase(entry) -> Phrase:
     return Phrase(entry.metric, entry.unit, generic=entry.generic, weak=entry.weak, needs_ai=entry.needs_ai,
                   post_only=entry.post_only, accounting=entry.accounting, margin_of=entry.margin_of,
-                  pre_only=entry.pre_only, segment_only=entry.segment_only)
+                  pre_only=entry.pre_only, segment_only=entry.segment_only, negative=entry.negative)
 
 
 def _build() -> dict:

@@ -36,7 +36,8 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
         if pm.kind == "quarter":
             open_quarter = pm.quarter
     exclude = taken | used_by_results if guidance else taken
-    sole = _sole_period(sent_start, sent_end, [pm for pm in periods if pm.start not in exclude], guidance, ctx)
+    sole = _sole_period(sent_start, sent_end, [pm for pm in periods if pm.start not in exclude
+                                               and not _later_clause(text, q, pm)], guidance, ctx)
     if sole is not None:
         return sole
     if not guidance and ctx.default is not None:
@@ -44,8 +45,8 @@ def place(text, sent_start, sent_end, q, p, periods, opening, ctx, guidance, use
     return Resolved(None, False, open=True, open_quarter=open_quarter, shift="guidance" if guidance else None)
 
 
-# What may sit between a half-year or year-to-date phrase and the number it covers: "in the
-# first half, delivering $10 billion of AI servers" (within 30 characters, with no other number
+# What may sit between a half-year or year-to-date phrase and the number it covers: "over the
+# first half, adding up to $10 billion of AI servers" (within 30 characters, with no other number
 # and no new clause between: "picked up in the second half of the year, and record orders of …"
 # are the quarter's).
 _PARTIAL_GAP = re.compile(r"(?:[^;$%\d]|\bQ\d\b)*", re.IGNORECASE)
@@ -54,8 +55,8 @@ _NEW_CLAUSE = re.compile(r"\b(?:but|while|whereas|and|although|though)\b|[;—]"
 
 def _after_partial(text, sent_start, q, periods) -> bool:
     """A number after a half-year, nine-month or year-to-date phrase of its own clause is that
-    span's total, not a quarter's or a year's: "AI shipments were strong in the first half,
-    delivering $10 billion of AI servers"."""
+    span's total, not a quarter's or a year's: "AI demand ran hot over the first half, adding
+    up to $10 billion of AI servers"."""
     for pm in periods:
         if pm.start >= q.first:
             break
@@ -76,6 +77,17 @@ def _fits(period: Period, guidance: bool, ctx) -> bool:
 @lru_cache(maxsize=1024)
 def _last_day(calendar: FiscalCalendar, period: Period) -> date:
     return calendar.bounds(period)[1]  # cached: the calendar arithmetic is pure and repeats
+
+
+# A clause after the number that is about something else: "we now expect to ship $20 billion of
+# AI servers, with most of them going out in the third quarter" (guidance for the year).
+_LATER_CLAUSE = re.compile(r",\s+(?:with|while|but|and|as|although|though|which|whereas)\b|[;—]",
+                           re.IGNORECASE)
+
+
+def _later_clause(text, q, pm) -> bool:
+    """Whether the period phrase comes after the number, in a clause of its own."""
+    return pm.start >= q.end and _LATER_CLAUSE.search(text, q.end, pm.start) is not None
 
 
 def _sole_period(s, e, periods, guidance, ctx) -> Resolved | None:

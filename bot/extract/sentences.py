@@ -22,18 +22,22 @@ _ABBREV = re.compile(
 # Capitals are the most frequent candidates and can only be a glued bullet: they take the
 # first alternative and are kept out of the others by one test, not five failed lookbehinds;
 # there one lookbehind (a capital after the last letter of a glue word) turns most away.
+# A metric card's lines stay together: "Total Revenue / $23.9B / Previous year: $22.3B / +7.2%"
+# (a line opening with a minus and a number is a value, "-$117M", not a bullet).
+_CARD_LINE = r"(?:[ \t]*(?:Previous|Prior|Last)\s+(?:year|quarter)|[ \t]*Year[\s-]ago)\s*:"
 _BOUNDARY = re.compile(
     r"""
     [\n•·▪◦●■.!?;|A-Z](?:
       (?<=[rnyt%][A-Z])(?:(?<=year.)|(?<=%.)|(?<=lion.)|(?<=ally.)|(?<=flat.))(?=[a-z])(?P<glue>)  # glued bullets: "…yearRecord…"
     | (?<![A-Z])(?:
-        (?<=\n)(?:[ \t]*\n\s*|(?=[ \t]*(?:[•·▪◦●■\-*]|\d+\.\s|[A-Z"“(])))  # a blank line, or a line that starts an item
+        (?<=\n)(?:[ \t]*\n\s*                                         # a blank line,
+          |(?!{_CARD_LINE})(?=[ \t]*(?:[•·▪◦●■*]|-(?![$\d])|\d+\.\s|[A-Z"“(])))  # or an item
       | (?<=[•·▪◦●■])[ \t]*                                             # a bullet anywhere
       | (?<=[.!?])(?P<quote>["”’)]?)(?:[ \t]+(?=["“‘(]?[A-Z0-9$])|(?<=["”’])(?=[A-Z]))  # end of a sentence
       | (?<=;)[ \t]+
       | (?<=\|)[ \t]*\n                                                # pipe-table line ends
     ))
-    """,
+    """.replace("{_CARD_LINE}", _CARD_LINE),
     re.VERBOSE,
 )
 

@@ -38,7 +38,11 @@ _GROUP = (r"(?P<g>(?:Three|Six|Nine|Twelve|3|6|9|12)[\s-]+Months|(?:Fiscal\s+)?(
 _DATE = rf"(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?(?:[\s|]*(?P<y>(?:19|20)\d{{2}}))?"
 # A period label as a column header: "Q2 FY26", "Q2 FY2026", "FY26" (slides, IR tables).
 _LABEL = r"(?:Q(?P<lq>[1-4])\s*)?FY\s?'?(?P<ly>(?:19|20)\d{2}|\d{2})(?![\w.])"
-_ITEM = re.compile(rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change)|(?P<l>{_LABEL})", re.IGNORECASE)
+# (A change column's "%" may be all that is left of "% Change" in a flattened header.)
+_ITEM = re.compile(
+    rf"{_GROUP}|{_DATE}|(?P<c>(?:%\s*)?Change|%(?=[\s|]*(?:$|[A-Z(])))|(?P<l>{_LABEL})",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Every alternative opens with its own literal word, so `re` can skip to the few positions
 # that start one of them (a shared optional prefix such as "(?:Fiscal\s+)?" would make it try
 # every position: ten times slower on a 5 KB text).
@@ -82,7 +86,9 @@ _RULES = re.compile(r"[|•_]+")
 _NON_GAAP = re.compile(r"(?:non-gaap|adjusted)\b")
 _ISG_TOTAL = re.compile(r"(?:total )?isg (?:net )?revenues?")
 _CSG_TOTAL = re.compile(r"(?:total )?csg (?:net )?revenues?")
-_PCT_OF_REVENUE = re.compile(r"(?:as a )?% of (?:total )?(?P<seg>isg |csg )?(?:net )?revenues?")
+_PCT_OF_REVENUE = re.compile(
+    r"(?:as a )?% of (?:total )?(?:non-gaap )?(?P<seg>isg |csg )?(?:net )?revenues?"
+)
 _SEGMENT_WORD = re.compile(r"\b(?:isg|csg|segment)\b")
 _MAX_ROWS = 400
 
@@ -102,6 +108,7 @@ class Table:
     start: int
     end: int
     figures: list[Figure] = field(default_factory=list)
+    undated: bool = False  # a column's year was unknown (no year, no publication date)
 
 
 _HEADER_WORDS = ("Ended", "Ending", "ENDED", "ENDING", "ended", "ending", "FY")
@@ -121,15 +128,25 @@ def find_tables(text: str, ctx) -> list[Table]:
             continue
         cols, h_end = header
         t = _read_rows(text, m.start(), h_end, cols, ctx)
+        t.undated = any(c.day is None and c.label is None and not c.change for c in cols)
         out.append(t)
         pos = max(t.end, h_end)
     return out
 
 
+def table_figures(text: str, found: list[Table], ctx) -> list[Figure]:
+    """The figures of the tables `find_tables` found before the text's own period was known,
+    read again with it (`ctx.default`) when a table's columns name no year and the text has
+    no publication date: "August 2, | August 4," under "Second Quarter Fiscal 2025 …"."""
+    if ctx.default is not None and ctx.published is None and any(t.undated for t in found):
+        found = find_tables(text, ctx)
+    return [f for t in found for f in t.figures]
+
+
 # --- header ----------------------------------------------------------------------------------
 
 def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
-    # ("g", (kind, ending)) | ("d", date match) | ("c", None) | ("l", Period)
+    # ("g", (kind, ending)) | ("d", [month, day, year or None]) | ("c", None) | ("l", Period)
     items: list[tuple[str, object]] = []
     pos = start
     while True:
@@ -141,13 +158,14 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
             g = _DASHES_SPACES.sub(" ", m["g"].lower())
             items.append(("g", (_group_kind(g), m.group().lower().endswith("ending"))))
         elif m["m"]:
-            items.append(("d", m))
+            items.append(("d", [_MONTHS[m["m"].lower()], int(m["d"]), int(m["y"]) if m["y"] else None]))
         elif m["l"]:
             year = int(m["ly"]) if len(m["ly"]) == 4 else 2000 + int(m["ly"])
             items.append(("l", Period(year, int(m["lq"]) if m["lq"] else None)))
         else:
             items.append(("c", None))
         pos = m.end()
+    pos = _years_row(text, pos, [x for k, x in items if k == "d" and x[2] is None])
     dates = sum(1 for k, _ in items if k == "d")
     labels = sum(1 for k, _ in items if k == "l")
     if not (dates and len(items) >= 2) and labels < 2:
@@ -156,6 +174,27 @@ def _header(text: str, start: int, ctx) -> tuple[list[Column], int] | None:
     if cols is None:
         return None
     return cols, pos
+
+
+_YEAR_CELL = re.compile(r"[\s|]*(?:(?P<y>(?:19|20)\d{2})(?![\d,.])|(?:%\s*)?Change\b|%)", re.IGNORECASE)
+
+
+def _years_row(text: str, pos: int, yearless: list[list]) -> int:
+    """A header whose dates lost their years to a second row ("August 2, | August 4," over
+    "2024 | 2023 | Change"): give the dates those years, in order, and return where the header
+    ends. Unchanged unless that row holds one year for each yearless date."""
+    if not yearless:
+        return pos
+    years, at = [], pos
+    while (m := _YEAR_CELL.match(text, at)) is not None and m.end() > at:
+        if m["y"]:
+            years.append(int(m["y"]))
+        at = m.end()
+    if len(years) != len(yearless):
+        return pos
+    for d, y in zip(yearless, years):
+        d[2] = y
+    return at
 
 
 def _group_kind(g: str) -> str:
@@ -238,11 +277,16 @@ def _resolve_years(cols: list[Column], raw: list, ctx) -> None:
     for c, m in zip(date_cols, matches):
         if c.group != group:
             prev, group = None, c.group
-        month, day = _MONTHS[m["m"].lower()], int(m["d"])
-        if m["y"]:
-            c.day = _safe_date(int(m["y"]), month, day)
+        month, day, year = m
+        if year:
+            c.day = _safe_date(year, month, day)
         elif ctx.published is not None:
             c.day = _latest_quarter_end(month, day, ctx.published, prev, ctx.calendar)
+        elif ctx.default is not None:
+            # Undated, but the text names the period it reports: its columns end on or before
+            # that period's last day.
+            last = ctx.calendar.bounds(ctx.default)[1]
+            c.day = _latest_quarter_end(month, day, last, prev, ctx.calendar)
         if c.day is not None:
             prev = c.day
 
@@ -283,6 +327,9 @@ class _RowState:
     prev: str = ""
 
 
+_UNDATED_GROUPS = ("3m", "q", "fy", "12m")
+
+
 class _Shape:
     """A header's columns as a row reads them (computed once per table, used for every row).
 
@@ -303,11 +350,19 @@ class _Shape:
                 latest[key] = max(latest[key], p) if key in latest else p
         value_at = [i for i, c in enumerate(cols) if not c.change]
         figures = []  # (position among all columns, position among value columns, label, basis, comparative)
+        seen_groups: set[str | None] = set()
         for j, i in enumerate(value_at):
             c = cols[i]
             if c.period is not None:
                 comparative = not c.future and c.period < latest.get(c.period.quarter is None, c.period)
                 figures.append((i, j, c.period.label, "guidance" if c.future else "actual", comparative))
+            elif c.day is None and c.label is None and c.group in _UNDATED_GROUPS:
+                # "August 2, | August 4," in a text that names no year: a quarter's or a year's
+                # column whose period the text does not tell. Columns run from recent to old:
+                # the first of its group is the result, the others compare (corpus NOTES: such
+                # figures are labelled with period null).
+                figures.append((i, j, None, "actual", c.group in seen_groups))
+            seen_groups.add(c.group)
         self.n_all, self.n_values = len(cols), len(value_at)
         self.all = _Targets(value_at, [i for i, c in enumerate(cols) if c.change], [(i, *f) for i, _, *f in figures])
         self.values = _Targets(range(len(value_at)), [], [(j, *f) for _, j, *f in figures])
@@ -360,7 +415,9 @@ def _read_rows(text: str, t_start: int, h_end: int, cols: list[Column], ctx) -> 
         cells.append(m)
         last_end = m.end()
     else:
-        if cells and _words(_clean(text[last_end:])) <= _MAX_LABEL_WORDS:
+        # The last row of the text's last table (what follows it, a footnote or prose, holds
+        # no cell): its cells are complete.
+        if cells:
             _row(text, label_start, cells, shape, scale, piped, state, table, label)
     if cells and table.end < last_end and len(cells) in (shape.n_all, shape.n_values):
         table.end = last_end
@@ -377,9 +434,10 @@ def _may_open_header(s: str) -> bool:
     return "," in s or "End" in s or "FY" in s
 
 
-def _scale(text: str, t_start: int, h_end: int) -> float:
+def _scale(text: str, t_start: int, h_end: int) -> float | None:
+    """The table's scale note ("(in millions, …)"), None when it has none."""
     m = _SCALE.search(text, max(0, t_start - 300), h_end + 200)
-    return _SCALES[m[1].lower()] if m else 1.0
+    return _SCALES[m[1].lower()] if m else None
 
 
 def _clean(label: str) -> str:
@@ -440,7 +498,7 @@ def _row_figures(text, label_start, cells, targets: _Targets, name, metric, acc,
         v = _value(cell.group())
         if v is None:
             continue
-        value = v if unit != "USD" else v * scale
+        value = v if unit != "USD" else v * (scale or _unstated_scale(v))
         if not _sane(unit, value):
             continue
         end = cells[min(i + 1, last)].end() if i == 0 else cell.end()
@@ -453,9 +511,18 @@ def _row_figures(text, label_start, cells, targets: _Targets, name, metric, acc,
         ))
 
 
+def _unstated_scale(v: float) -> float:
+    """A statement that lost its "(in millions)" note (a page cut below it): amounts under a
+    million are millions, as the statements of companies this size state them; larger ones
+    are dollars."""
+    return 1e6 if abs(v) < 1e6 else 1.0
+
+
 def _label_anchor(text, label_start, first_cell, name) -> int:
     """Where the row's own name starts: after a section prefix ("…Revenue: "), a line break or a scale note."""
-    raw = text[label_start:first_cell]
+    # (Without the blanks before the first cell: a row laid out one cell per line ends its
+    # label with a line break.)
+    raw = text[label_start:first_cell].rstrip(" |\t\n$")
     # A scale note opens with "(": a label without one skips the note's search.
     cut = max(raw.rfind(":"), raw.rfind("\n"), raw.rfind(")") if "(" in raw and _SCALE.search(raw) else -1)
     i = label_start + cut + 1
@@ -498,15 +565,34 @@ def _sane(unit: str, v: float) -> bool:
 _SEG = re.compile(r"\b(?:(?P<isg>infrastructure solutions group|isg)|(?P<csg>client solutions group|csg))\b")
 
 
+# A segment's heading row, which Workiva renders as a row of its own, with or without a colon:
+# "Infrastructure Solutions Group (ISG)" then "Net revenue:" then "Servers and networking".
+_SEG_HEADING = re.compile(
+    r"(?:(?P<isg>infrastructure solutions group)(?: \(isg\))?|(?P<csg>client solutions group)(?: \(csg\))?)"
+    r"(?: (?=\S)|$)"
+)
+
+
 def _enter_sections(label: str, state: _RowState) -> str:
     """Update the section state from "A: B: row" labels; return the row's own name."""
     if ":" not in label:
-        return label.lower()
+        head = _SEG_HEADING.match(label.lower())
+        if head is None or head.end() == len(label):
+            return label.lower()
+        # "Infrastructure Solutions Group (ISG) Servers and networking": a heading row with no
+        # colon, glued to the row under it.
+        state.segment, state.block = ("isg" if head["isg"] else "csg"), ""
+        return label[head.end() :].strip().lower()
     parts = [p.strip() for p in label.split(":")]
     for p in parts[:-1]:
         low = p.lower()
         seg = _SEG.search(low)
-        if seg and len(low.split()) <= 5:
+        head = _SEG_HEADING.match(low)
+        if head is not None and head.end() < len(low):
+            # "Infrastructure Solutions Group (ISG) Net revenue": the heading and a block.
+            state.segment = "isg" if head["isg"] else "csg"
+            state.block = low[head.end() :].strip()[-40:]
+        elif seg and len(low.split()) <= 5:
             state.segment = "isg" if seg["isg"] else "csg"
             state.block = ""
         elif "percentage of" in low or "% of" in low:
@@ -539,8 +625,9 @@ def _metric(name: str, segment: str | None, block: str, prev: str, pct: bool) ->
         if "diluted" in name and "basic" not in name and "adjustment" not in name:
             return "eps", acc
         return None, None
-    if name in _REVENUE and block in ("", "pct") and segment is None:
-        return "revenue", None
+    if name in _REVENUE and segment is None and (
+            block in ("", "pct") or (name.startswith("total") and block in _REVENUE)):
+        return "revenue", None  # (also "Total net revenue" closing a "Net revenue:" block)
     if segment == "isg":
         if name in ("servers and networking", "server and networking", "servers & networking"):
             return "servers_networking_revenue", None

@@ -50,6 +50,10 @@ class Phrase:
     pre_only: bool = False  # names a metric only before its number ("ISG: $16.8B")
     # A metric only inside a segment ("In its PC unit, the margin was 4.7%").
     segment_only: bool = False
+    # The amount is the metric's negative ("cash used in operating activities of $38 million").
+    negative: bool = False
+    # The amount is the metric's negative ("cash used in operating activities of $38 million").
+    negative: bool = False
 
 
 # A segment named in prose: its official name, its abbreviation, or the plain words news use

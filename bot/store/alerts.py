@@ -168,3 +168,15 @@ def requeue(s: Session, ids: list[int] | None = None) -> int:
     result = s.exec(q.values(status="pending", next_attempt_at=None, claimed_until=None,
                              last_error=None))
     return result.rowcount
+
+
+def of_item(s: Session, item_id: int) -> list[AlertRow]:
+    """The alerts an item caused."""
+    return list(s.exec(select(AlertRow).where(AlertRow.item_id == item_id)
+                       .order_by(col(AlertRow.id))))
+
+
+def in_group(s: Session, group_key: str) -> list[AlertRow]:
+    """The alerts that share a message (one item's alerts for one channel)."""
+    return list(s.exec(select(AlertRow).where(AlertRow.group_key == group_key)
+                       .order_by(col(AlertRow.id))))

@@ -189,3 +189,13 @@ def history(s: Session, *, metric: str | None = None, company: str | None = None
     if limit:
         q = q.limit(limit)
     return list(s.exec(q))
+
+
+def get(s: Session, figure_id: int) -> FigureRow | None:
+    return s.get(FigureRow, figure_id)
+
+
+def of_item(s: Session, item_id: int) -> list[FigureRow]:
+    """The figures stored from one item (derived values it triggered included)."""
+    return list(s.exec(select(FigureRow).where(FigureRow.item_id == item_id)
+                       .order_by(col(FigureRow.id))))
