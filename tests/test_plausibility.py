@@ -124,7 +124,7 @@ def story(guid: str, text: str, day: str) -> tuple:
 
 
 ORDERS_RULE = {"name": "ai-orders-move", "metric": "ai_orders", "change_pct": 150}
-Q2 = story("o-q2", "Dell booked $5.6 billion in AI orders in the second quarter of fiscal "
+Q2 = story("o-q2", "AI orders at Dell came to $5.6 billion in the second quarter of fiscal "
                    "2026.", "2025-08-28")
 Q3 = story("o-q3", "Dell booked $12.3 billion in AI orders in the third quarter of fiscal "
                    "2026.", "2025-11-25")
