@@ -5,6 +5,9 @@ Built once by the CLI (or a test) and passed down; nothing is created at import.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +35,7 @@ class App:
     sink: Sink | None
     telemetry: Telemetry = field(default_factory=Telemetry)
     clock: Callable[[], datetime] = utcnow
+    replica: str = field(default_factory=lambda: replica_id())  # holds feed leases
 
     @property
     def fetcher(self) -> Fetcher:
@@ -53,6 +57,12 @@ def build_app(config: Config, env: Env, *, clock: Callable[[], datetime] = utcno
                        transport=transport)
     return App(config=config, env=env, engine=engine, http=http, sink=make_sink(env),
                clock=clock)
+
+
+def replica_id() -> str:
+    """This process among the replicas sharing a database: host, pid and a random tag
+    (a restarted container keeps its host name and often its pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
 def make_sink(env: Env) -> Sink | None:

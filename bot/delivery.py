@@ -188,7 +188,8 @@ class Delivery:
         attempts = self.cfg.max_attempts
         inline_limit = min(MAX_INLINE_WAIT, self.lease.total_seconds() / 2)
         for attempt in range(1, attempts + 1):
-            self._pace(channel)
+            if not self._pace(channel, ids):
+                return _Outcome(lost=True, attempts=attempt - 1)
             try:
                 return _Outcome(posted=self.sink.post(channel, text, blocks, thread_ts),
                                 attempts=attempt)
@@ -213,13 +214,25 @@ class Delivery:
             return min(exc.retry_after, self.cfg.max_retry_after)
         return min(self.cfg.retry_base * 2 ** (attempt - 1), self.cfg.max_retry_after)
 
-    def _pace(self, channel: str) -> None:
+    def _pace(self, channel: str, ids: list[int]) -> bool:
+        """Wait for this channel's next slot; False when the alerts' lease was lost."""
+        if self.engine.dialect.name == "postgresql" and self.cfg.pace:
+            # Replicas share one pace per channel through the database. With several
+            # senders the slot can be seconds away: hold the lease through the wait, or
+            # another sender would take the alerts and post them too.
+            wait = store.pace.reserve(self.engine, f"slack:{channel}", self.cfg.pace)
+            if wait > 0:
+                if not self._renew(ids, wait):
+                    return False
+                self.sleep(wait)
+            return True
         last = self._last_post.get(channel)
         if last is not None and self.cfg.pace:
             wait = last + self.cfg.pace - time.monotonic()
             if wait > 0:
                 self.sleep(wait)
         self._last_post[channel] = time.monotonic()
+        return True
 
     def _count(self, outcome: _Outcome) -> None:
         if self.telemetry is None:

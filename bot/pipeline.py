@@ -159,13 +159,12 @@ class Pipeline:
             result.figures += stored.figures
             result.alerts += stored.alerts
         with store.transaction(app.engine) as s:
-            st = store.feeds.record_success(
+            store.feeds.record_success(
                 s, feed.name, url=feed.url, now=now,
                 next_poll_at=now + timedelta(seconds=feed.every), etag=batch.etag,
                 last_modified=batch.last_modified, new_items=result.new_items,
                 not_modified=batch.not_modified)
-            if st.down_notified:
-                st.down_notified = False
+            if store.feeds.mark_up(s, feed.name):  # it was announced down: announce it up
                 result.alerts += self._queue(s, alert_rows.feed_notice(
                     "feed_up", feed=feed.name, reason=None, failures=0, since=now,
                     channel=app.config.slack.notice_channel, now=now))
@@ -251,15 +250,17 @@ class Pipeline:
     # ------------------------------------------------------------ failure
     def _failed(self, feed: FeedConfig, exc: SourceError, now: datetime) -> PollResult:
         app = self.app
+
+        def delay_after(failures: int) -> float:
+            return backoff_delay(feed.every, failures, exc.retry_after)
+
         with store.transaction(app.engine) as s:
-            failures = store.feeds.get_state(s, feed.name).consecutive_failures + 1
-            delay = backoff_delay(feed.every, failures, exc.retry_after)
-            st = store.feeds.record_failure(s, feed.name, url=feed.url, now=now,
-                                            reason=exc.reason,
-                                            next_poll_at=now + timedelta(seconds=delay))
+            st = store.feeds.record_failure(
+                s, feed.name, url=feed.url, now=now, reason=exc.reason,
+                next_poll=lambda failures: now + timedelta(seconds=delay_after(failures)))
+            failures, delay = st.consecutive_failures, delay_after(st.consecutive_failures)
             notice_after = app.config.slack.feed_failure_notice_after
-            if st.consecutive_failures >= notice_after and not st.down_notified:
-                st.down_notified = True
+            if failures >= notice_after and store.feeds.mark_down(s, feed.name):
                 self._queue(s, alert_rows.feed_notice(
                     "feed_down", feed=feed.name, reason=exc.reason,
                     failures=st.consecutive_failures, since=st.failing_since,

@@ -6,6 +6,12 @@ that a slow feed is never polled twice at once), and one delivery job that
 drains the outbox. A failing feed's backoff lives in the database
 (feed_state.next_poll_at), so it survives restarts; the feed's job simply skips
 polls until then.
+
+Replicas on one database share the feeds: a poll first takes the feed's lease
+(bot.store.feeds.claim, on the database's clock), so one replica at a time polls
+a feed. Every replica schedules every feed; the one that polled a feed last keeps
+polling it on its own schedule, another takes it over once it is due and its
+lease is free (the holder died, or lags behind). docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from bot.pipeline import Pipeline, PollResult
 log = logging.getLogger("marketbot.scheduler")
 
 DELIVERY_EVERY = 5.0  # seconds between outbox drains in the long-running mode
+HEARTBEAT_EVERY = 10.0  # seconds between "this replica is alive" (store.feeds.heartbeat)
 
 
 @dataclass
@@ -41,6 +48,8 @@ class CycleReport:
     polls: list[PollResult] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     not_polled: dict[str, str] = field(default_factory=dict)  # feed → why
+
+    held: list[str] = field(default_factory=list)  # feeds another replica was polling
 
     @property
     def failed(self) -> list[PollResult]:
@@ -99,9 +108,34 @@ def run_once(app: App, pipeline: Pipeline, delivery: Delivery) -> CycleReport:
     report = CycleReport(not_polled=not_polled(app))
     with ThreadPoolExecutor(max_workers=min(app.config.http.workers, max(1, len(feeds))),
                             thread_name_prefix="poll") as pool:
-        report.polls = list(pool.map(pipeline.poll, feeds))
+        polls = list(pool.map(lambda f: poll_leased(app, pipeline, f, due=False), feeds))
+    report.polls = [p for p in polls if p is not None]
+    report.held = [f.name for f, p in zip(feeds, polls, strict=True) if p is None]
     report.delivery = delivery.run()
     return report
+
+
+def poll_leased(app: App, pipeline: Pipeline, feed: FeedConfig, *,
+                due: bool) -> PollResult | None:
+    """Poll `feed` under its lease; None when this replica may not poll it now: another
+    replica holds it, or (`due`, the scheduler) it is not due here yet."""
+    slack = jitter_for(feed.every) + 1
+    hold = store.feeds.lease_for(feed.every, app.config.http.timeout, slack)
+    with store.transaction(app.engine) as s:
+        if not store.feeds.claim(s, feed.name, holder=app.replica, hold=hold,
+                                 now=app.clock() if due else None, slack=slack,
+                                 feeds=len(enabled_feeds(app))):
+            return None
+    try:
+        return pipeline.poll(feed)
+    finally:
+        try:
+            with store.transaction(app.engine) as s:  # held until our next poll of it
+                store.feeds.release(s, feed.name, holder=app.replica,
+                                    hold=hold if due else None)
+        except Exception:  # the lease runs out by itself
+            log.warning("poll: %s: could not release the lease; it runs out in %.0fs",
+                        feed.name, hold, exc_info=True)
 
 
 def jitter_for(every: float) -> float:
@@ -132,6 +166,7 @@ class Runner:
             self._stopped.wait()
         finally:
             self.scheduler.shutdown(wait=True)  # let running polls finish their transaction
+            self._hand_over()
             log.info("scheduler: stopped")
 
     def schedule(self) -> None:
@@ -144,24 +179,32 @@ class Runner:
                 next_run_time=now + timedelta(seconds=min(5.0, jitter_for(feed.every))))
         self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=DELIVERY_EVERY),
                                id="deliver", name="deliver alerts", next_run_time=now)
+        self._heartbeat()  # counted among the live replicas before the first claim
+        self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=HEARTBEAT_EVERY),
+                               id="heartbeat", name="replica heartbeat")
 
     def stop(self) -> None:
         self._stopped.set()
 
-    def _poll(self, feed: FeedConfig) -> None:
-        if self._backing_off(feed):
-            return
-        result = self.pipeline.poll(feed)
-        if result.alerts:
-            self._deliver()
+    def _heartbeat(self) -> None:
+        try:
+            with store.transaction(self.app.engine) as s:
+                store.feeds.heartbeat(s, self.app.replica, 3 * HEARTBEAT_EVERY)
+        except Exception:  # the next beat tries again; the leases hold meanwhile
+            log.warning("scheduler: heartbeat failed", exc_info=True)
 
-    def _backing_off(self, feed: FeedConfig) -> bool:
-        with store.read(self.app.engine) as s:  # never waits for (or raises on) the write lock
-            st = store.feeds.get_state(s, feed.name)
-        if not st.consecutive_failures or st.next_poll_at is None:
-            return False
-        slack = timedelta(seconds=jitter_for(feed.every) + 1)
-        return self.app.clock() + slack < st.next_poll_at
+    def _hand_over(self) -> None:
+        """Release this replica's feed leases: the other replicas take them at once."""
+        try:
+            with store.transaction(self.app.engine) as s:
+                store.feeds.release_all(s, holder=self.app.replica)
+        except Exception:  # the leases run out by themselves
+            log.warning("scheduler: could not release the feed leases", exc_info=True)
+
+    def _poll(self, feed: FeedConfig) -> None:
+        result = poll_leased(self.app, self.pipeline, feed, due=True)
+        if result is not None and result.alerts:
+            self._deliver()
 
     def _deliver(self) -> None:
         if not self._delivery_lock.acquire(blocking=False):

@@ -202,6 +202,10 @@ def test_old_databases_keep_knowing_their_items(tmp_path) -> None:
         with engine.begin() as con:  # as revision 0001 stored them
             con.execute(sql("UPDATE item SET dedupe_key = 'guid:' || guid"))
             con.execute(sql("DROP TABLE item_alias"))
+            for undo in ("DROP TABLE replica", "DROP TABLE pace",  # and what 0003 added
+                         "ALTER TABLE feed_state DROP COLUMN lease_holder",
+                         "ALTER TABLE feed_state DROP COLUMN lease_until"):
+                con.execute(sql(undo))
             con.execute(sql("UPDATE alembic_version SET version_num = '0001'"))
         store.init_db(engine)
     finally:

@@ -93,9 +93,9 @@ def test_feed_summary_snippet_yields_its_figure():
 def test_bullets_laid_out_as_tables_read_as_bullets():
     # EDGAR exhibits often set a bullet list as a two-column table: "•" | text.
     html = (
-        "<html><body><p>Dell Technologies announces financial results for its fiscal 2026 second quarter.</p>"
-        "<p><b>Client Solutions Group (CSG)</b></p>"
-        "<table><tr><td>&#8226;</td><td>Revenue: $12.5 billion, up 1% year over year</td></tr></table>"
+        "<html><body><p>Dell Technologies reported results for the second quarter of fiscal "
+        "2026.</p><p><b>Client Solutions Group (CSG)</b></p><table><tr><td>&#8226;</td>"
+        "<td>Revenue: $12.5 billion, 1% higher than a year ago</td></tr></table>"
         "</body></html>"
     )
     text, figs = extract_html(html, published=date(2025, 8, 28))

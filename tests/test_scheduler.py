@@ -12,7 +12,7 @@ from bot.app import build_app
 from bot.config import Env, parse_config
 from bot.delivery import Delivery
 from bot.pipeline import build_pipeline
-from bot.scheduler import Runner
+from bot.scheduler import Runner, poll_leased
 from tests.database import url_for
 
 
@@ -42,7 +42,7 @@ def test_one_job_per_enabled_feed_with_jitter_coalesce_and_one_instance(tmp_path
         r.schedule()
         r.scheduler.start(paused=True)  # job defaults apply once the scheduler runs
         jobs = {j.id: j for j in r.scheduler.get_jobs()}
-        assert set(jobs) == {"feed:fast", "feed:slow", "deliver"}
+        assert set(jobs) == {"feed:fast", "feed:slow", "deliver", "heartbeat"}
         fast, slow = jobs["feed:fast"], jobs["feed:slow"]
         assert fast.trigger.interval == timedelta(minutes=5) and fast.trigger.jitter == 30
         assert slow.trigger.interval == timedelta(hours=1) and slow.trigger.jitter == 60
@@ -57,22 +57,23 @@ def test_a_failing_feed_waits_out_its_backoff(tmp_path) -> None:
     r = runner(tmp_path, clock)
     feed = r.app.config.feeds[0]  # every 5m
     try:
-        result = r.pipeline.poll(feed)  # the file does not exist: a failure
+        def job():  # what the feed's job does when it fires
+            return poll_leased(r.app, r.pipeline, feed, due=True)
+
+        result = job()  # the file does not exist: a failure
         assert not result.ok and result.retry_in == 300
         clock.now += timedelta(minutes=5)
-        assert r._backing_off(feed) is False  # first failure: next poll at the interval
-        r.pipeline.poll(feed)  # second failure: 10 minutes
+        assert job().retry_in == 600  # first failure: next poll at the interval; 10m now
         clock.now += timedelta(minutes=5)
-        assert r._backing_off(feed) is True  # the job fires, but the feed waits
-        clock.now += timedelta(minutes=5)
-        assert r._backing_off(feed) is False
+        assert job() is None  # the job fires, but the feed waits
         with store.transaction(r.app.engine) as s:
             st = store.feeds.get_state(s, feed.name)
         assert st.consecutive_failures == 2 and st.total_failures == 2
         assert st.next_poll_at - st.last_error_at == timedelta(minutes=10)
         (tmp_path / "a.xml").write_bytes(b"<rss version='2.0'><channel><title>t</title>"
                                          b"</channel></rss>")
-        assert r.pipeline.poll(feed).ok
-        assert r._backing_off(feed) is False
+        clock.now += timedelta(minutes=5)
+        assert job().ok
+        assert job().ok  # healthy, and this replica polled it last: its schedule decides
     finally:
         r.app.close()

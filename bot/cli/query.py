@@ -17,7 +17,7 @@ from bot.config import Env
 @cli.command()
 @click.pass_obj
 def feeds(env: Env) -> None:
-    """Show each feed's last success, last error, consecutive failures and next poll.
+    """Show each feed's last success, last error, failures, next poll and replica.
 
     \b
     Example:
@@ -28,6 +28,7 @@ def feeds(env: Env) -> None:
     config = get_config()
     with store.transaction(engine(env)) as s:
         states = store.feeds.all_states(s)
+        holders = store.feeds.holders(s)
     skipped = unpollable_feeds(config, env)
     rows = []
     for f in config.feeds:
@@ -40,11 +41,17 @@ def feeds(env: Env) -> None:
             st.consecutive_failures if st else 0,
             when(st.next_poll_at) if st and st.next_poll_at else "at start",
             st.items_total if st else 0,
+            _replica(*holders.get(f.name, (None, False))),
         ])
     click.echo(table(["feed", "kind", "enabled", "last success", "last error", "failures",
-                       "next poll", "items"], rows))
+                       "next poll", "items", "replica"], rows))
     for name, why in skipped.items():
         click.echo(f"{name}: not polled: {why}")
+
+
+def _replica(holder: str | None, held: bool) -> str:
+    """The replica holding the feed's lease, else the one that polled it last."""
+    return "-" if holder is None else holder if held else f"{holder} (last)"
 
 
 @cli.command()

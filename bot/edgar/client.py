@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -95,6 +96,13 @@ def user_agent_problem(ua: str | None) -> str | None:
 # ---------------------------------------------------------------- rate limiter
 
 
+class Limiter(Protocol):
+    """Waits for a request's slot; returns the seconds waited. RateLimiter in one process,
+    bot.store.pace.SharedPace across replicas."""
+
+    def acquire(self) -> float: ...
+
+
 class RateLimiter:
     """At most `rate` request starts per second, spaced evenly, for every thread that
     shares it. Spacing is 1/rate plus `margin` (5%): requests leave evenly spaced but
@@ -141,7 +149,7 @@ def shared_limiter(rate: float) -> RateLimiter:
 
 class EdgarClient:
     def __init__(self, fetcher: Fetcher, settings: EdgarSettings, *,
-                 limiter: RateLimiter | None = None, attempts: int = 4,
+                 limiter: Limiter | None = None, attempts: int = 4,
                  backoff: float = 1.0, max_wait: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep):
         if settings.problem:

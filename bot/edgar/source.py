@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote
 
+from bot import store
 from bot.app import App
 from bot.config import CompanyConfig, FeedConfig
 from bot.edgar import xbrl
@@ -90,8 +91,13 @@ class EdgarSource:
         self.require_user_agent()
         with self._lock:
             if self._client is None:
+                # Replicas on PostgreSQL share SEC's budget through the database: SEC
+                # counts requests per client, not per process.
+                limiter = self._limiter or store.pace.shared_pace(
+                    self.app.engine, "edgar", RateLimiter(self.settings.max_rps).interval,
+                    sleep=self._sleep)
                 self._client = EdgarClient(make_fetcher(self.app.fetcher), self.settings,
-                                           limiter=self._limiter, sleep=self._sleep)
+                                           limiter=limiter, sleep=self._sleep)
             return self._client
 
     # ------------------------------------------------------------ Source protocol

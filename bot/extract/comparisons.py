@@ -57,9 +57,21 @@ def _prior(text, q, periods, ctx) -> Prior | None:
         return Prior("year_ago", None, at + m.end())
     pm = attached_after(text, at, periods)
     if pm is None or pm.kind in ("partial", "calendar"):
+        # "down 29% YoY from $1.84 per share": the comparison named its span before the number.
+        m = _SPAN_BEFORE.search(text, max(0, q.first - 40), q.first)
+        if m is not None:
+            return Prior("previous" if m["q"] else "year_ago", None, at)
         return None
     r = resolve(pm, guidance=False, published=ctx.published, default=ctx.default, calendar=ctx.calendar)
     return Prior(None, r.period, pm.end) if r.period is not None else None
+
+
+_SPAN_BEFORE = re.compile(
+    r"\b(?:YoY|Y/Y|yr/yr|year[\s-]+over[\s-]+year|year[\s-]+on[\s-]+year"
+    r"|(?P<q>QoQ|Q/Q|sequentially|quarter[\s-]+over[\s-]+quarter|quarter[\s-]+on[\s-]+quarter))"
+    r"[\s,]*(?:from|versus|vs\.?|compared\s+(?:with|to))\s*$",
+    re.IGNORECASE,
+)
 
 
 def comparison(text, sent_start, q, bound, periods, ctx, appositive, cue):

@@ -6,9 +6,10 @@
     feeds    feed state            items    deduplicated items
     figures  observations          alerts   the outbox
     articles pages fetched for news items, keyed by canonical URL
+    pace     rate limits shared by replicas (Slack per channel, the EDGAR budget)
 """
 
-from bot.store import alerts, articles, db, feeds, figures, items
+from bot.store import alerts, articles, db, feeds, figures, items, pace
 from bot.store.db import init_db, make_engine, read, transaction
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
            "init_db",
            "items",
            "make_engine",
+           "pace",
            "read",
            "transaction",
 ]

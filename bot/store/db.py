@@ -15,17 +15,32 @@ number of processes can start together on an empty or an old database.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, event, exc, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Interval,
+    event,
+    exc,
+    func,
+    inspect,
+    literal,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from bot.errors import DatabaseError
 from bot.store import tables  # noqa: F401  (registers the tables)
+from bot.store.tables import UTCDateTime
 
 POSTGRES_DRIVER = "postgresql+psycopg"
 # pg_advisory_xact_lock keys (one 64-bit namespace per database; 0x6d6b62 = "mkb").
@@ -75,9 +90,9 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        _wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -90,6 +105,21 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _wal(cur) -> None:
+    """WAL mode, which the file keeps once set. Switching a new file to it needs an
+    exclusive lock, and SQLite answers "database is locked" at once, without waiting,
+    when processes started together all try: whoever loses retries until one has set it."""
+    deadline = time.monotonic() + 30.0
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL").fetchall()  # a no-op once set
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def where(engine: Engine) -> str:
@@ -237,3 +267,31 @@ def insert_ignore(session: Session, model: type[SQLModel], values: dict) -> int 
         session.execute(stmt)
         return None
     return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+
+
+def insert_or_nothing(session: Session, model: type[SQLModel], values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row."""
+    stmt = dialect_insert(session, model.__table__).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt).rowcount == 1
+
+
+# ---------------------------------------------------------------- the database's clock
+
+
+def clock_sql(session: Session, plus: float = 0.0) -> ColumnElement:
+    """The database's current UTC time (+ `plus` seconds) as SQL, comparable with our
+    timestamp columns: leases shared by replicas are decided by one clock, not by each
+    replica's own."""
+    if session.get_bind().dialect.name == "postgresql":
+        now = func.timezone("UTC", func.clock_timestamp())
+        return type_coerce(now + literal(timedelta(seconds=plus), Interval()), UTCDateTime)
+    # SQLite: the text form SQLAlchemy stores DATETIME in (microseconds, 6 digits).
+    now = func.strftime("%Y-%m-%d %H:%M:%f", "now", f"{plus:+.3f} seconds").concat("000")
+    return type_coerce(now, UTCDateTime)
+
+
+def epoch_sql(session: Session) -> ColumnElement:
+    """The database's current time in seconds since 1970 (a float), for arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", func.clock_timestamp())
+    return (func.julianday("now") - 2440587.5) * 86400.0

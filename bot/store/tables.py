@@ -56,6 +56,31 @@ class FeedState(SQLModel, table=True):
     down_notified: bool = False
     next_poll_at: datetime | None = _ts()
     items_total: int = 0
+    # The replica polling the feed (or that polled it last), and until when its lease runs
+    # on the database's clock (NULL: released). bot.store.feeds.claim.
+    lease_holder: str | None = None
+    lease_until: datetime | None = _ts()
+
+
+class PaceRow(SQLModel, table=True):
+    """A shared rate limit: the earliest time (database clock, seconds since 1970) at which
+    the next request of `key` may start: `slack:#channel` for Slack's one message per
+    second per channel, `edgar` for SEC's ten requests per second. bot.store.pace."""
+
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True)
+    next_at: float = 0.0
+
+
+class ReplicaRow(SQLModel, table=True):
+    """A running `marketbot run` sharing the database: seen until its heartbeat (each
+    feed claim) runs out, on the database's clock. The live ones divide the feeds."""
+
+    __tablename__ = "replica"
+
+    id: str = Field(primary_key=True)  # host:pid:tag (bot.app.replica_id)
+    seen_until: datetime = Field(sa_type=UTCDateTime)
 
 
 class ItemRow(SQLModel, table=True):
