@@ -19,7 +19,13 @@ from bot.store.tables import AlertRow
 def rule_alert(firing: Firing, *, item_id: int | None, figure_id: int | None, item: Item,
                company_name: str, evidence: str | None, default_channel: str,
                inputs: list[str] | None = None, moves: dict[str, str] | None = None,
-               formula: str | None = None) -> AlertRow:
+               formula: str | None = None, checks: list[str] | None = None,
+               doubts: list[str] | None = None, confirmed_by: list[str] | None = None,
+               held: dict | None = None, released: dict | None = None) -> AlertRow:
+    """A rule's alert. Plausibility (bot.plausibility, docs/alerts.md): `checks` passed,
+    `doubts` found, `confirmed_by` the independent sources stating the figure; `held`
+    ({reason, since}) makes it a held alert, never sent until released (`released`:
+    {at, by})."""
     obs, rule = firing.observation, firing.rule
     metric = METRICS[obs.metric]
     channel = rule.channel or default_channel
@@ -37,6 +43,11 @@ def rule_alert(firing: Firing, *, item_id: int | None, figure_id: int | None, it
         "value": obs.value,
         "value_text": format_value(obs.value, obs.unit),
         "approx": obs.approx,
+        # A range (guidance "$101B–$105B", or what approximate inputs allow a derived value):
+        "low": obs.low,
+        "high": obs.high,
+        "low_text": None if obs.low is None else format_value(obs.low, obs.unit),
+        "high_text": None if obs.high is None else format_value(obs.high, obs.unit),
         "confidence": obs.confidence,
         "direction": change.direction if change else None,
         "change_text": format_change(change) if change else None,
@@ -50,9 +61,15 @@ def rule_alert(firing: Firing, *, item_id: int | None, figure_id: int | None, it
         "severity": rule.severity,
         "evidence": evidence,
         "source": _source(item),
+        "checks": checks or [],
+        "doubts": doubts or [],
+        "confirmed_by": confirmed_by or [],
+        "held": held,
+        "released": released,
     }
     return AlertRow(
-        dedupe_key=firing.dedupe_key, kind="rule", group_key=f"item:{item_id}:{channel}",
+        dedupe_key=firing.dedupe_key, kind="rule", status="held" if held else "pending",
+        group_key=f"item:{item_id}:{channel}",
         rule_id=rule.rule_id, company=obs.company, metric=obs.metric, basis=obs.basis,
         accounting_family="non_gaap" if obs.accounting == "non_gaap" else "gaap",
         period=obs.period, value=obs.value, source_kind=obs.source_kind, channel=channel,

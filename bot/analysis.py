@@ -31,10 +31,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from bot import derive, rules, series, store
+from bot import derive, plausibility, rules, series, store
 from bot.alerts import correction_alert, rule_alert
 from bot.config import CompanyConfig, Config, RuleConfig
 from bot.figures import DERIVED_SOURCE, METRICS
@@ -112,6 +113,7 @@ class Snapshot:
         self.rows: dict[Key, list[FigureRow]] = {}
         self.by_id: dict[int, FigureRow] = {}
         self.ranks: dict[int, str] = {}
+        self.sources: dict[int, plausibility.Source] = {}
         self.loaded: set[Key] = set()
         self._standing: dict[Key, Observation | None] = {}
         self._observations: dict[Key, list[Observation]] = {}
@@ -143,6 +145,9 @@ class Snapshot:
         self.by_id[row.id] = row
         # Content-derived: the item's dedupe key and the figure's place in its text.
         self.ranks[row.id] = f"{item_key or ''}\x00{row.span_start or 0:09d}\x00{row.value!r}"
+        feed = getattr(row, "item_feed", None) or ""
+        url = getattr(row, "item_article_url", None) or getattr(row, "item_link", None)
+        self.sources[row.id] = plausibility.Source(row.item_id, feed, _host(url) or feed)
 
     def observations(self, key: Key) -> list[Observation]:
         if key not in self._observations:
@@ -181,6 +186,7 @@ class Evaluation:
         self.alerts: dict[str, AlertRow] = {}
         self.corrections: dict[int, list[AlertRow]] = {}
         self._items: dict[int, ItemRow | None] = {}
+        self._verdicts: dict[tuple, tuple[plausibility.Verdict, list[str], bool]] = {}
 
     def run(self, touched: set[Key]) -> list[AlertRow]:
         derived = sorted({d for k in touched for d in _feeds(k)})
@@ -196,18 +202,32 @@ class Evaluation:
 
     # -------------------------------------------------------------- what to read
     def _targets(self, keys: set[Key]) -> set[Key]:
-        """The points to evaluate: those stored or derived now, and those that compare
-        with them (a late quarter is the basis of the next quarter's q/q and of the same
-        quarter's y/y a year later) — only where a rule looks."""
+        """The points to evaluate: those stored or derived now, and every point whose
+        evaluation reads them — a late quarter is the basis of the next quarter's q/q and
+        of the same quarter's y/y a year later, and part of what plausibility compares the
+        next quarters, its fiscal year and that year's quarters with (and so of the
+        derived values those feed) — only where a rule looks."""
         ruled = {(r.metric, r.basis) for r in self.rules}
-        out = set()
+        reach = set(keys)
         for k in keys:
-            if (k.metric, k.basis) not in ruled:
-                continue
             p = Period.parse(k.period)
-            out |= {k, k.at(Period(p.year + 1, p.quarter))}
+            reach.add(k.at(Period(p.year + 1, p.quarter)))
             if p.quarter:
-                out.add(k.at(_next(p)))
+                reach.add(k.at(_next(p)))
+            if not k.derived and k.basis == "actual":
+                read_by = self._read_by(k)
+                reach |= set(read_by) | {d for r in read_by for d in _feeds(r)}
+        return {k for k in reach if (k.metric, k.basis) in ruled}
+
+    def _read_by(self, key: Key) -> list[Key]:
+        """The points whose plausibility reads this one (the inverse of `_around`)."""
+        p = Period.parse(key.period)
+        out = [key.at(Period(p.year))] + [key.at(Period(p.year, q)) for q in (1, 2, 3, 4)]
+        if p.quarter:
+            q = p
+            for _ in range(self.cfg.plausibility.recent_quarters):
+                q = _next(q)
+                out.append(key.at(q))
         return out
 
     def _needs(self, derived: list[Key], targets: set[Key]) -> set[Key]:
@@ -217,7 +237,17 @@ class Evaluation:
         for k in targets:
             p = Period.parse(k.period)
             needs |= {k.at(p.previous()), k.at(p.year_ago())}
+        for k in [n for n in needs if not n.derived and n.basis == "actual"]:
+            needs |= set(self._around(k))  # what plausibility compares a point with
         return needs
+
+    def _around(self, key: Key) -> list[Key]:
+        """The fiscal year, its quarters and the quarters before (bot.plausibility)."""
+        p = Period.parse(key.period)
+        out = [key.at(Period(p.year))] + [key.at(Period(p.year, q)) for q in (1, 2, 3, 4)]
+        if p.quarter:
+            out += [key.at(q) for q in _before(p, self.cfg.plausibility.recent_quarters)]
+        return out
 
     def _load_alerts(self, targets: set[Key]) -> None:
         found = store.alerts.rule_alerts_of(self.s, company=self.company.ticker,
@@ -241,13 +271,17 @@ class Evaluation:
         if before is not None and abs(before.value - value.value) <= 1e-9 \
                 and _input_ids(self.snap.by_id[before.figure_id]) == ids:
             return
+        hedges = {i.figure_id: h for i in value.inputs if i.approx
+                  and (h := derive.hedge(getattr(store.figures.get(self.s, i.figure_id),
+                                                 "evidence", None)))}
         newest = max(value.inputs, key=lambda i: (i.published is not None, i.published
                                                   or self.now, i.rank))
         comparative = any(not series.is_reported(self.snap.observations(_key(i)))
                           for i in value.inputs)
         row = store.figures.insert_derived(
             self.s, item_id=newest.item_id, company=self.company.ticker, derived=value,
-            published=newest.published, comparative=comparative, observed=self.now)
+            published=newest.published, comparative=comparative, observed=self.now,
+            hedges=hedges)
         self.snap.add(row)
 
     # -------------------------------------------------------------- evaluate
@@ -272,9 +306,7 @@ class Evaluation:
         alert = self.alerts.get(rules.alert_key(rule, cur))
         firing = rules.evaluate_rule(rule, cur, self.lookup)
         if alert is not None:
-            if firing is not None and self._refresh(alert, firing, cur):
-                return []
-            return self._reconcile(alert, rule, cur)
+            return self._again(alert, rule, key, firing, cur)
         if firing is None:
             return []
         dates = self._dates(key)
@@ -282,7 +314,7 @@ class Evaluation:
             dates += self._dates(_key(firing.change.previous))
         if self._stale(rule, cur, dates) or self._cooling_down(rule, cur):
             return []
-        return self._queue(self._rule_alert(firing, cur))
+        return self._queue(self._rule_alert(firing, cur, self._gate(rule, key)))
 
     def _revisions(self, rule: RuleConfig, key: Key, cur: Observation) -> list[AlertRow]:
         """Guidance revisions: every change of the standing value (bot.series.revisions)
@@ -298,12 +330,94 @@ class Evaluation:
                     return before
                 return self.lookup(metric, basis, period, accounting)
             firing = rules.evaluate_rule(rule, after, lookup)
-            if firing is None or firing.dedupe_key in self.alerts:
+            if firing is None:
+                continue
+            alert = self.alerts.get(firing.dedupe_key)
+            if alert is not None:
+                if alert.status == "held":  # each revision is its own event: never corrected
+                    self._refresh(alert, firing, after, self._gate(rule, key, after))
                 continue
             if self._stale(rule, after, dates) or self._cooling_down(rule, after):
                 continue
-            out += self._queue(self._rule_alert(firing, after))
+            out += self._queue(self._rule_alert(firing, after, self._gate(rule, key, after)))
         return out
+
+    def _again(self, alert: AlertRow, rule: RuleConfig, key: Key,
+               firing: rules.Firing | None, cur: Observation) -> list[AlertRow]:
+        """A point evaluated again: an alert nobody has seen is brought up to date (and
+        held or released); one that went out is reconciled."""
+        if firing is not None and self._refresh(alert, firing, cur, self._gate(rule, key)):
+            return []
+        if alert.status == "held":
+            self._no_longer_fires(alert, cur)
+            return []  # never shown: nothing to correct
+        return self._reconcile(alert, rule, cur)
+
+    # -------------------------------------------------------------- plausibility
+    def _gate(self, rule: RuleConfig, key: Key, obs: Observation | None = None) -> Gate:
+        """The checks a figure passed, its doubts, who confirms it, and whether the rule's
+        `confirm` policy holds its alert."""
+        verdict, by, confirmed = self._plausible(key, obs)
+        policy = rule.confirm
+        hold = policy != "none" and not confirmed and (policy == "always" or not verdict.ok)
+        return Gate(verdict, by if confirmed else [], hold)
+
+    def _plausible(self, key: Key, obs: Observation | None = None
+                   ) -> tuple[plausibility.Verdict, list[str], bool]:
+        obs = obs or self.snap.current(key)
+        cache = (key, obs.figure_id if obs else None)
+        if cache in self._verdicts:
+            return self._verdicts[cache]
+        if obs is None:
+            out = (plausibility.Verdict(), [], False)
+        elif key.derived:
+            out = self._plausible_inputs(obs)
+        else:
+            sources = plausibility.confirmed(
+                obs, [(o, self.snap.sources[o.figure_id]) for o in self.snap.observations(key)],
+                self.tol)
+            verdict = plausibility.check(obs, self._context(key, obs), self.cfg.plausibility)
+            out = (verdict, sorted(_describe(s) for s in sources), len(sources) >= 2)
+        self._verdicts[cache] = out
+        return out
+
+    def _plausible_inputs(self, obs: Observation
+                          ) -> tuple[plausibility.Verdict, list[str], bool]:
+        """A derived value is as plausible as its inputs, and confirmed when they all are."""
+        row = self.snap.by_id.get(obs.figure_id)
+        doubts, by, confirmed = [], [], True
+        for key in _input_keys(row) if row else []:
+            verdict, sources, ok = self._plausible(key)
+            confirmed &= ok
+            by += [s for s in sources if s not in by]
+            if not ok:
+                doubts += [f"input {d}" for d in verdict.doubts]
+        passed = () if doubts else ("inputs",)
+        return plausibility.Verdict(passed, tuple(doubts)), by, confirmed
+
+    def _context(self, key: Key, obs: Observation) -> plausibility.Context:
+        p = Period.parse(key.period)
+        if key.basis != "actual":
+            return plausibility.Context()
+        year = self.snap.current(key.at(Period(p.year))) if p.quarter else obs
+        quarters = tuple(q for i in (1, 2, 3, 4)
+                         if (q := self.snap.current(key.at(Period(p.year, i)))) is not None)
+        recent = tuple(o for q in _before(p, self.cfg.plausibility.recent_quarters)
+                       if (o := self.snap.current(key.at(q))) is not None) if p.quarter else ()
+        return plausibility.Context(year=year, quarters=quarters, recent=recent)
+
+    def _no_longer_fires(self, alert: AlertRow, cur: Observation) -> None:
+        """A held alert whose point now stands at a value that does not fire stays held,
+        saying so."""
+        payload = json.loads(alert.payload)
+        reason = (f"the rule no longer fires with the standing value "
+                  f"{rules.format_value(cur.value, cur.unit)} ({cur.source_kind})")
+        if (payload.get("held") or {}).get("reason") == reason:
+            return
+        payload["held"] = {**(payload.get("held") or {}), "reason": reason}
+        values = {"payload": json.dumps(payload)}
+        if store.alerts.refresh(self.s, alert.id, values, now=self.now):
+            alert.payload = values["payload"]
 
     def _dates(self, key: Key) -> list[datetime | None]:
         """When a point's value was news: its newest non-comparative report (None: an
@@ -372,41 +486,75 @@ class Evaluation:
             self.corrections.setdefault(alert.id, []).append(queued[0])
         return queued
 
-    def _refresh(self, alert: AlertRow, firing: rules.Firing, cur: Observation) -> bool:
-        """An alert that still fires and has not been seen yet shows today's context."""
+    def _refresh(self, alert: AlertRow, firing: rules.Firing, cur: Observation,
+                 gate: Gate) -> bool:
+        """An alert that still fires and has not been seen yet shows today's context, and is
+        held or released as its figure's plausibility now says."""
         if alert.id in self.corrections or alert.attempts or alert.shown_at is not None \
                 or alert.status not in ("pending", "held"):
             return False
-        if self._built_on(alert, firing, cur):
+        if self._built_on(alert, firing, cur, gate):
             return True  # built from these very figures: nothing to say differently
-        fresh = self._rule_alert(firing, cur)
-        fields = ("value", "payload", "figure_id", "item_id", "group_key", "source_kind")
+        fresh = self._rule_alert(firing, cur, gate, json.loads(alert.payload))
+        fields = ("value", "payload", "figure_id", "item_id", "group_key", "source_kind",
+                  "status")
         values = {f: getattr(fresh, f) for f in fields if getattr(fresh, f) != getattr(alert, f)}
         if values and store.alerts.refresh(self.s, alert.id, values, now=self.now):
+            if values.get("status") == "pending":
+                log.info("rules: %s: %s %s %s released: confirmed by %s", alert.rule_id,
+                         cur.company, cur.metric, cur.period, ", ".join(gate.by) or
+                         "its checks passing")
+            elif values.get("status") == "held":
+                log.info("rules: %s: %s %s %s held: %s", alert.rule_id, cur.company,
+                         cur.metric, cur.period, "; ".join(gate.verdict.doubts)
+                         or "the rule asks for two sources")
             for f, v in values.items():
                 setattr(alert, f, v)
             return True
         return not values
 
-    def _built_on(self, alert: AlertRow, firing: rules.Firing, cur: Observation) -> bool:
+    def _built_on(self, alert: AlertRow, firing: rules.Firing, cur: Observation,
+                  gate: Gate) -> bool:
         """Whether an alert's message was built from what stands now: the same figure (so
         the same value, source and inputs), compared with the same figure, crossing the
-        same thresholds, with the same margin moves."""
-        if (alert.figure_id, alert.item_id) != (cur.figure_id, cur.item_id):
+        same thresholds, with the same margin moves, and the same plausibility."""
+        if (alert.figure_id, alert.item_id) != (cur.figure_id, cur.item_id) \
+                or alert.status != ("held" if gate.hold else "pending"):
             return False
         said = json.loads(alert.payload)
         previous = firing.change.previous.figure_id if firing.change else None
         return ((said.get("previous") or {}).get("figure_id") == previous
                 and said.get("crossed") == list(firing.crossed)
-                and said.get("moves") == self._moves(cur))
+                and said.get("moves") == self._moves(cur)
+                and said.get("checks") == list(gate.verdict.passed)
+                and said.get("doubts") == list(gate.verdict.doubts)
+                and said.get("confirmed_by") == gate.by)
 
     # -------------------------------------------------------------- rows
-    def _rule_alert(self, firing: rules.Firing, cur: Observation) -> AlertRow:
-        return rule_alert(firing, item_id=cur.item_id, figure_id=cur.figure_id,
-                          item=self._source(cur), company_name=self.company.name,
-                          evidence=self._quote(cur), default_channel=self.cfg.slack.channel,
-                          inputs=self._inputs(cur), moves=self._moves(cur),
-                          formula=derive.formula(cur.metric) if _derived(cur) else None)
+    def _rule_alert(self, firing: rules.Firing, cur: Observation, gate: Gate,
+                    before: dict | None = None) -> AlertRow:
+        """The alert row; `before`: the payload of the unsent alert it replaces (when it was
+        held since, when it was released)."""
+        before = before or {}
+        held = None
+        if gate.hold:
+            held = {"reason": "; ".join(gate.verdict.doubts) or
+                    "the rule asks for two independent sources",
+                    "since": (before.get("held") or {}).get("since") or self.now.isoformat()}
+        released = before.get("released")
+        if not gate.hold and before.get("held"):
+            released = {"at": self.now.isoformat(), "by": gate.by}
+        alert = rule_alert(firing, item_id=cur.item_id, figure_id=cur.figure_id,
+                           item=self._source(cur), company_name=self.company.name,
+                           evidence=self._quote(cur), default_channel=self.cfg.slack.channel,
+                           inputs=self._inputs(cur), moves=self._moves(cur),
+                           formula=derive.formula(cur.metric) if _derived(cur) else None,
+                           checks=list(gate.verdict.passed), doubts=list(gate.verdict.doubts),
+                           confirmed_by=gate.by, held=held, released=released)
+        if held:
+            log.info("rules: %s: %s %s %s held: %s", firing.rule.rule_id, cur.company,
+                     cur.metric, cur.period, held["reason"])
+        return alert
 
     def _queue(self, alert: AlertRow) -> list[AlertRow]:
         alert.created_at = self.now
@@ -437,9 +585,15 @@ class Evaluation:
         out = []
         for i in json.loads(row.inputs):
             m = METRICS.get(i["metric"])
+            unit = m.unit if m else ""
             basis = " guidance" if i.get("basis") == "guidance" else ""
-            out.append(f"{m.label if m else i['metric']}{basis} "
-                       f"{rules.format_value(i['value'], m.unit if m else '')} "
+            value = rules.format_value(i["value"], unit)
+            if i.get("low") is not None and i.get("high") is not None:
+                value = (f"{rules.format_value(i['low'], unit)}–"
+                         f"{rules.format_value(i['high'], unit)}")
+            elif i.get("approx"):  # the input's own hedge words ("under $2B"), else "~"
+                value = f"{i['hedge']} {value}" if i.get("hedge") else f"~{value}"
+            out.append(f"{m.label if m else i['metric']}{basis} {value} "
                        f"({i['period']}, {i['source_kind']})")
         return out
 
@@ -469,6 +623,30 @@ class Evaluation:
         return Item(feed=src.feed, title=src.title, link=src.link, guid=src.guid,
                     published=src.published_at, source_kind=src.source_kind,
                     company=src.company, article_url=src.article_url)
+
+
+@dataclass(frozen=True)
+class Gate:
+    verdict: plausibility.Verdict
+    by: list[str]  # the independent sources that confirm the figure (two or more), else []
+    hold: bool  # the alert waits (status held) for a confirming source
+
+
+def _host(url: str | None) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+
+
+def _describe(src: plausibility.Source) -> str:
+    return src.feed if src.outlet == src.feed else f"{src.feed} ({src.outlet})"
+
+
+def _before(p: Period, n: int) -> list[Period]:
+    """The n quarters before a quarter, newest first."""
+    out = []
+    for _ in range(n):
+        p = p.previous()
+        out.append(p)
+    return out
 
 
 def _feeds(key: Key) -> list[Key]:

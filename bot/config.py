@@ -181,6 +181,9 @@ class RuleConfig(Strict):
     severity: Literal["info", "warning", "critical"] = "warning"
     mention: Literal["here", "channel"] | None = None
     cooldown: Duration | None = None
+    # A doubtful figure (bot/plausibility.py) waits for a confirming source: `doubtful`
+    # (default); `always`: every alert waits for two independent sources; `none`: never.
+    confirm: Literal["none", "doubtful", "always"] = "doubtful"
 
     @field_validator("metric")
     @classmethod
@@ -250,6 +253,37 @@ class ReconcileConfig(Strict):
     tolerance_points: float = Field(0.05, ge=0)  # percentages: points (bps metrics: ×100)
 
 
+MARGIN_RANGES = {"gross_margin": (0.0, 90.0), "operating_margin": (-60.0, 60.0),
+                 "isg_operating_margin": (-50.0, 50.0), "csg_operating_margin": (-50.0, 50.0)}
+
+
+class PlausibilityConfig(Strict):
+    """When a figure is doubtful and its alert waits for a confirming source
+    (bot/plausibility.py; docs/alerts.md "Plausibility")."""
+
+    year_share: float = Field(0.8, gt=0, le=1)  # a quarter at this share of its year or more
+    max_ratio: float = Field(4.0, gt=1)  # dollars: k× off the previous quarters' median
+    max_points: float = Field(8.0, gt=0)  # margins: points off the previous quarters' median
+    recent_quarters: int = Field(4, ge=2, le=12)  # how many previous quarters make the median
+    quarters_sum_tolerance_pct: float = Field(5.0, ge=0)  # Q1–Q4 against the fiscal year
+    approx_news: bool = True  # an approximate figure from a news source is doubtful
+    default_margin_range: tuple[float, float] = (-100.0, 100.0)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(MARGIN_RANGES))
+
+    @field_validator("ranges")
+    @classmethod
+    def _margins(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for metric, (low, high) in v.items():
+            if metric not in METRICS or not METRICS[metric].margin:
+                margins = sorted(m for m in METRICS if METRICS[m].margin)
+                raise ValueError(f"{metric!r} is not a margin metric; margins: "
+                                 f"{', '.join(margins)}")
+            if low >= high:
+                raise ValueError(f"{metric}: the low end ({low:g}) must be below the high end "
+                                 f"({high:g})")
+        return {**MARGIN_RANGES, **v}
+
+
 class EdgarConfig(Strict):
     user_agent: str | None = None  # "Operator Name contact@example.com" (SEC fair access)
     www_url: str = "https://www.sec.gov"
@@ -295,6 +329,7 @@ class Config(Strict):
     edgar: EdgarConfig = EdgarConfig()
     http: HttpConfig = HttpConfig()
     reconcile: ReconcileConfig = ReconcileConfig()
+    plausibility: PlausibilityConfig = PlausibilityConfig()
     articles: ArticlesConfig = ArticlesConfig()
     # Items published longer ago than this are stored (they are history) but never alert:
     # the first poll of a feed that carries months of past results must not flood Slack.

@@ -15,9 +15,11 @@ where a ratio came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.extract.vocab import HEDGE_BEFORE_RE
 from bot.figures import MARGIN_METRICS, METRICS
 from bot.fiscal import Period
 from bot.rules import Observation, format_value
@@ -51,10 +53,19 @@ class Derived:
     accounting: str | None
     inputs: tuple[Observation, ...]
     formula: str
+    # What the inputs' ranges allow (interval arithmetic); None when every input is a
+    # single value.
+    low: float | None = None
+    high: float | None = None
 
     @property
     def confidence(self) -> float:
         return min((i.confidence for i in self.inputs), default=1.0)
+
+    @property
+    def approx(self) -> bool:
+        """Approximate as soon as one input is ("under $2B" → "~6.05x")."""
+        return self.low is not None or any(i.approx for i in self.inputs)
 
     @property
     def evidence(self) -> str:
@@ -144,18 +155,15 @@ def compute(metric: str, period: str, accounting: str | None, lookup: Lookup
     if metric == "ai_book_to_bill":
         orders, revenue = actual("ai_orders", p), actual("ai_revenue", p)
         if orders and revenue and revenue.value > 0:
-            return Derived(metric, period, orders.value / revenue.value, "x", None,
-                           (orders, revenue), formula(metric))
+            return _ratio(metric, period, orders, revenue, "x")
     elif metric == "ai_backlog_conversion":
         revenue, backlog = actual("ai_revenue", p), actual("ai_backlog", p.previous())
         if revenue and backlog and backlog.value > 0:
-            return Derived(metric, period, revenue.value / backlog.value * 100, "%", None,
-                           (revenue, backlog), formula(metric))
+            return _ratio(metric, period, revenue, backlog, "%", scale=100)
     elif metric == "ai_backlog_coverage":
         backlog, revenue = actual("ai_backlog", p), actual("ai_revenue", p)
         if backlog and revenue and revenue.value > 0:
-            return Derived(metric, period, backlog.value / revenue.value, "quarters", None,
-                           (backlog, revenue), formula(metric))
+            return _ratio(metric, period, backlog, revenue, "quarters")
     elif metric == "ai_guidance_coverage":
         return _guidance_coverage(p, lookup)
     return None
@@ -173,9 +181,15 @@ def _guidance_coverage(p: Period, lookup: Lookup) -> Derived | None:
     remaining = guidance.value - sum(r.value for r in recognized)
     if remaining <= 0:
         return None
+    bounds = None
+    if _ranged(backlog, guidance, *recognized):
+        rest_low = _lo(guidance) - sum(_hi(r) for r in recognized)
+        rest_high = _hi(guidance) - sum(_lo(r) for r in recognized)
+        if rest_low > 0:
+            bounds = (_lo(backlog) / rest_high, _hi(backlog) / rest_low)
     return Derived("ai_guidance_coverage", p.label, backlog.value / remaining, "x", None,
                    (backlog, guidance, *recognized),
-                   formula("ai_guidance_coverage"))
+                   formula("ai_guidance_coverage"), *(bounds or (None, None)))
 
 
 def _margin_move(metric: str, p: Period, accounting: str | None, lookup: Lookup
@@ -188,8 +202,46 @@ def _margin_move(metric: str, p: Period, accounting: str | None, lookup: Lookup
         lookup(base, "actual", before.label, accounting)
     if not now or not then:
         return None
+    bounds = ((round((_lo(now) - _hi(then)) * 100, 6), round((_hi(now) - _lo(then)) * 100, 6))
+              if _ranged(now, then) else (None, None))
     return Derived(metric, p.label, round((now.value - then.value) * 100, 6), "bps",
-                   accounting, (now, then), formula(metric))
+                   accounting, (now, then), formula(metric), *bounds)
+
+
+def _ratio(metric: str, period: str, top: Observation, bottom: Observation, unit: str,
+           scale: float = 1.0) -> Derived:
+    """top / bottom (× scale); with a range on either side, the range it allows."""
+    bounds: tuple[float | None, float | None] = (None, None)
+    if _ranged(top, bottom) and _lo(bottom) > 0:
+        bounds = (_lo(top) / _hi(bottom) * scale, _hi(top) / _lo(bottom) * scale)
+    return Derived(metric, period, top.value / bottom.value * scale, unit, None,
+                   (top, bottom), formula(metric), *bounds)
+
+
+def _ranged(*obs: Observation) -> bool:
+    return any(o.low is not None or o.high is not None for o in obs)
+
+
+def _lo(o: Observation) -> float:
+    return o.low if o.low is not None else o.value
+
+
+def _hi(o: Observation) -> float:
+    return o.high if o.high is not None else o.value
+
+
+_NUMBER = re.compile(r"[$€£~≈]?\s?\d")
+
+
+def hedge(evidence: str | None) -> str | None:
+    """The words that make a figure approximate, as its evidence says them ("under" in
+    "from under $2B a year earlier"): shown with a derived value's inputs."""
+    m = _NUMBER.search(evidence or "")
+    if m is None:
+        return None
+    before = evidence[:m.start() + (1 if evidence[m.start()] in "~≈" else 0)]
+    h = HEDGE_BEFORE_RE.regex.search(before)
+    return h.group(0).strip() if h else None
 
 
 def _next(p: Period) -> Period:

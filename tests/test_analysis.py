@@ -16,7 +16,7 @@ from bot.pipeline import build_pipeline
 from bot.scheduler import run_once
 from bot.store.tables import AlertRow
 from tests.database import url_for
-from tests.fixtures.feeds.make import rss
+from tests.fixtures.feeds.make import feed_files, rss
 
 
 def sentence(guid, text, day="2026-06-02"):
@@ -43,12 +43,7 @@ class Bot:
 
     def poll(self, **feeds: list[tuple]) -> list[AlertRow]:
         """Poll feeds {name: items} (name prefix 'ir' = company-ir, else news) once."""
-        entries = []
-        for name, items in feeds.items():
-            path = self.tmp / f"{name}.xml"
-            path.write_bytes(rss(*items))
-            entries.append({"name": name, "url": str(path),
-                            "source": "company-ir" if name.startswith("ir") else "news"})
+        entries = feed_files(self.tmp, feeds)
         config = parse_config(yaml.safe_dump({"feeds": entries, "rules": self.rules,
                                               "slack": {"channel": "#c"}, **self.extra}))
         app = build_app(config, Env(database_url=self.db), **(

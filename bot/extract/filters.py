@@ -42,8 +42,12 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
     wide = text[max(sent_start, q.first - 120) : q.first]
     if cites and _may_cite_estimates(wide):
         clause = text[max(clauses.start_of(q.first), q.first - 120) : q.first]
-        if _may_cite_estimates(clause) and vocab.ESTIMATE_RE.search(clause):
-            return True
+        if _may_cite_estimates(clause):
+            for m in vocab.ESTIMATE_RE.finditer(clause):
+                # "beat the $2.05 a share analysts expected, posting EPS of $2.15": words of
+                # estimate right after another amount are that amount's.
+                if not _AMOUNT_END.search(clause, max(0, m.start() - 60), m.start()):
+                    return True
     return bool(_VS_END.may_end(end) and _VS_END.regex.search(before[-20:]) and _EXPECTED_AFTER.match(after))
 
 
@@ -52,6 +56,7 @@ def not_a_figure(text: str, sent_start: int, q: Quantity, clauses: Clauses, cite
 # revenue") skips the five regexes below.
 _AFTER_STARTS = vocab.AFTER_STARTS
 _LEAD = re.compile(r"[\s,]*")
+_PER_SHARE_LEAD = re.compile(r"(?:per|a)\s+(?:diluted\s+)?share\b[\s,]*", re.IGNORECASE)
 
 
 # "a 69% revenue increase", "a 12% AI server revenue decline": a change of the metric named
@@ -65,10 +70,25 @@ _PCT_CHANGE_AFTER = re.compile(
 )
 
 
+# An amount, with its unit, then only the words that say whose estimate it is: "$2.05 per
+# share analysts polled by LSEG expected" (not "$1.55 a share missed analyst estimates …").
+_AMOUNT_END = re.compile(
+    r"\d(?:\s*(?:%|[bmk]n?\b|billion|million|(?:per|a)\s+share|cents))?\s+"
+    r"(?:(?:that|which|the|analysts?|analysts’|analysts'|polled|surveyed|by|on|average|had|have|were|"
+    r"was|compiled|according|to|data|from|lseg|factset|refinitiv|zacks|bloomberg|visible|alpha|wall|"
+    r"street|consensus)\s+){0,8}$",
+    re.IGNORECASE,
+)
+
+
 def _after_cue(after: str, q: Quantity) -> bool:
     """A change, a relative claim, a share of something, a trailing total or someone else's
     estimate named right after the number."""
     lead = _LEAD.match(after).end()
+    unit = _PER_SHARE_LEAD.match(after, lead)
+    if unit is not None:  # "$2.05 per share analysts polled by LSEG expected"
+        after = after[unit.end() :]
+        lead = 0
     if not after[lead : lead + 12].lower().startswith(_AFTER_STARTS):
         return False
     if vocab.CHANGE_AFTER_RE.match(after) or vocab.RELATIVE_AFTER_RE.match(after):

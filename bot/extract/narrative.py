@@ -56,7 +56,8 @@ from bot.fiscal import Period
 # What may sit between a number and the phrase right after it: "$24B in AI server orders",
 # "$11.6 billion in Q2 revenue", "$1.28 billion in adjusted free cash flow".
 _POST_GAP = re.compile(
-    r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)(?:(?:the|its|our|their|that|this|Dell'?s|Dell’s|total|record|"
+    r"(?:\s+|\s*(?:in|of|for|from|worth\s+of|in\s+total)\s+)"
+    r"(?:(?:the|its|our|their|that|this|Dell'?s|Dell’s|total|record|"
     r"quarterly|annual|new|net|GAAP|non-GAAP|adjusted|diluted|ending|period-end|quarter-end|"
     r"year-end|"
     r"@P)\s+)*",
@@ -380,7 +381,8 @@ def _find_binding(text, sent_start, q, phrases, bound, has_ai) -> tuple[str, obj
         return "margin", margin
     post = _post_phrase(text, q, phrases, has_ai)
     shipped = _SHIP_BEFORE.search(text, max(sent_start, q.first - 20), q.first) is not None
-    if shipped and ((post is None and has_ai) or (post is not None and post.phrase.metric == "ai_backlog")):
+    if shipped and ((post is None and has_ai)
+                    or (post is not None and post.phrase.metric == "ai_backlog")):
         # "shipped a record $8.2 billion" in a sentence about AI servers, "shipping about $7
         # billion of that backlog": AI server shipments.
         return "phrase", _Phrase(q.first, q.first, _SHIPPED)
@@ -520,7 +522,7 @@ def _per_share_owner(text, q, phrases, bound) -> _Phrase | None:
     named right before it ("raised its quarterly dividend to $0.53 per share"), and the amount
     restated after one ("…, or $2.10 a share annually"). None: it is EPS."""
     before = _phrase_before(q, phrases)
-    if (before is not None and not before.used and _owns_per_share(text, before)
+    if (before is not None and _owns_per_share(text, before)
             and _SHORT_LINK.fullmatch(text, before.end, q.first)):
         return before
     last = bound[-1] if bound else None
@@ -594,9 +596,15 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
         return None
     if bound and bound[-1].q.end > prev.end:  # (bound in text order: the last is the nearest)
         return None  # another number sits between the phrase and this one
+    if prev.phrase.pre_only and bound and _WHOSE.fullmatch(text, bound[-1].q.end, prev.start):
+        return None  # "11.2% for ISG and 8.1% …": the segment said whose the number before was
     gap = text[prev.end : q.first]
     if "(" in gap:
         gap = _ASIDE.sub(" ", gap)  # "adjusted EPS (non-GAAP) rose by 22% to $2.20"
+    if "," in gap:
+        # "Infrastructure revenue, which includes servers and storage, rose 24% to $14.1
+        # billion": a relative clause between commas says more about the phrase.
+        gap = _RELATIVE.sub(" ", gap)
     if len(gap) > 80 or len(gap.split()) > _MAX_PRE_WORDS:
         return None
     brk = _PRE_BREAK.search(gap)
@@ -608,6 +616,8 @@ def _pre_phrase(text, sent_start, q, phrases, bound, has_ai) -> _Phrase | None:
 # A bracketed word that restates the phrase before it: "EPS (non-GAAP)", "revenue (GAAP)".
 _ASIDE = re.compile(r"\(\s*(?:non-?GAAP|GAAP|adjusted|diluted|unaudited|EPS|ISG|CSG)\s*\)",
                     re.IGNORECASE)
+_RELATIVE = re.compile(r",\s*(?:which|that|including|excluding)\b[^,;$%\d]{1,60},",
+                       re.IGNORECASE)
 # A verb right before the number that says where the level stands, not what it is compared with:
 # "an order backlog exceeding $2.9 billion", "revenue topped $30 billion".
 _LEVEL_VERB = re.compile(r"(?:exceed\w*|surpass\w*|topp(?:ed|ing)|above)\s*", re.IGNORECASE)
@@ -626,7 +636,17 @@ def _coordinated(text, q, bound) -> _Bound | None:
     gap = _mask_periods(text[last.q.end : q.first])
     if "@P" in gap:
         gap = _PREP_BEFORE_P.sub("", gap)
-    return last if _COORD_GAP.fullmatch(gap) else None
+    if _COORD_GAP.fullmatch(gap):
+        return last
+    # "8.1% for Dell and 11.2% for ISG": each number says whose it is.
+    whose = _FOR_WHOM.match(gap)
+    return last if whose is not None and _COORD_GAP.fullmatch(gap, whose.end()) else None
+
+
+_WHOSE = re.compile(r"\s*(?:for|at|in|within)\s+(?:the\s+|its\s+|Dell(?:'s|’s)\s+)?",
+                    re.IGNORECASE)
+_FOR_WHOM = re.compile(r"\s*(?:for|at|in|within)\s+[^,;$%\d]{1,40}?(?=\s*,?\s*(?:and|or)\b)",
+                       re.IGNORECASE)
 
 
 # --- 4. qualifying -------------------------------------------------------------------------------
@@ -639,7 +659,10 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
     s, e = span
     p = b.phrase
     if b.coordinated:
-        metric, guidance = b.metric, b.guidance
+        metric, guidance = _own_segment(text, q, b.metric, clauses), b.guidance
+        if not metric:
+            b.metric = ""
+            return None
         res = place(text, s, e, q, None, periods, opening, ctx, guidance, used)
     else:
         metric = _segmented(text, s, q, p, b.metric, segment, clauses, stems, phrases)
@@ -673,6 +696,24 @@ def _figure(text, span, q, mid, b, phrases, periods, opening, ctx, segment, guid
         accounting=acc,
         confidence=_confidence(q, p, res),
     ), res
+
+
+def _own_segment(text, q, metric, clauses) -> str:
+    """A coordinated number's metric when it names its own owner right after it: "8.1% for the
+    company and 11.2% for ISG" (the second is ISG's, the first the company's)."""
+    glue = _SEGMENT_AFTER.match(text, q.end, clauses.end)
+    if glue is None:
+        return metric
+    base = vocab.SEGMENT_BASE.get(metric, metric)
+    seg = vocab.SEGMENT_RE.match(text, glue.end(), clauses.end)
+    if seg is not None:
+        return vocab.SEGMENT_METRIC.get((seg.lastgroup, base), "")
+    if base != metric and _COMPANY_AFTER.match(text, glue.end(), clauses.end):
+        return base
+    return metric
+
+
+_COMPANY_AFTER = re.compile(r"(?:Dell\b|(?:the\s+)?(?:whole\s+)?company\b)", re.IGNORECASE)
 
 
 def _segmented(text, sent_start, q, p, metric, segment, clauses, stems, phrases) -> str:
@@ -808,7 +849,9 @@ def _is_guidance(text, sent_start, q, p, clauses, stems) -> bool:
     if p.start < lo:
         window = text[p.start : p.end] + " " + window
     for m in vocab.GUIDANCE_RE.finditer(window):
-        if not _BEAT_EXPECT.search(window, max(0, m.start() - 30), m.end()):
+        # (Not an expectation of someone else's: "beat expectations", "analysts … expected".)
+        if not (_BEAT_EXPECT.search(window, max(0, m.start() - 30), m.end())
+                or vocab.ESTIMATE_RE.search(window, max(0, m.start() - 40), m.start())):
             return True
     return bool(_GUIDANCE_AFTER.match(text, q.end, q.end + 40))
 

@@ -96,7 +96,7 @@ SEGMENT_BASE = dict(_K.metrics.refines)
 # A sentence that refers back to the segment the sentence before it was about: "Its operating
 # income rate rose …", "Sales within this segment hit …", "The unit's margin …".
 SEGMENT_ANAPHOR_RE = re.compile(
-    rf"\b(?:(?:this|that|the)\s+{_UNIT}(?:'s|’s)?|[Ii]ts)\b", re.IGNORECASE
+    rf"\b(?:(?:this|that|the)\s+{_UNIT}(?:'s|’s)?|[Ii]ts|there)\b", re.IGNORECASE
 )
 # Metrics that are balances at a moment, not flows over a period (AI backlog).
 BALANCES = frozenset(_K.metrics.balances)

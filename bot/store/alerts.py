@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bot.store.db import insert_ignore
 from bot.store.tables import AlertRow
 
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "held", "sent", "failed")  # held: waits for a confirming source
 
 
 def insert(s: Session, row: AlertRow) -> int | None:

@@ -56,20 +56,26 @@ def insert_many(s: Session, batch: Sequence[tuple[int, Item, Sequence[Figure]]]
 
 def insert_derived(s: Session, *, item_id: int | None, company: str, derived,
                    published: datetime | None, comparative: bool = False,
-                   observed: datetime | None = None) -> SimpleNamespace:
+                   observed: datetime | None = None,
+                   hedges: dict[int, str] | None = None) -> SimpleNamespace:
     """Store a derived value with the inputs it came from (bot.derive.Derived), dated by
-    its newest input (`published`), not by when it was computed. Returns the row as
-    stored (the attributes of a FigureRow)."""
+    its newest input (`published`), not by when it was computed, approximate when an
+    input is (with the range the inputs allow, and each approximate input's hedge words:
+    `hedges` by figure id). Returns the row as stored (the attributes of a FigureRow)."""
+    hedges = hedges or {}
     values = dict(
         item_id=item_id, company=company, metric=derived.metric, basis="actual",
-        period=derived.period, value=derived.value, unit=derived.unit, approx=False,
-        low=None, high=None, accounting=derived.accounting, comparative=comparative,
+        period=derived.period, value=derived.value, unit=derived.unit, approx=derived.approx,
+        low=derived.low, high=derived.high, accounting=derived.accounting,
+        comparative=comparative,
         from_table=False, confidence=derived.confidence, evidence=derived.evidence,
         span_start=None, span_end=None, source_kind=DERIVED_SOURCE, published_at=published,
         observed_at=observed or utcnow(),
         inputs=json.dumps([{"id": i.figure_id, "metric": i.metric, "basis": i.basis,
                             "period": i.period, "value": i.value,
-                            "source_kind": i.source_kind} for i in derived.inputs]),
+                            "source_kind": i.source_kind, "approx": i.approx, "low": i.low,
+                            "high": i.high, "hedge": hedges.get(i.figure_id)}
+                           for i in derived.inputs]),
     )
     table = FigureRow.__table__
     new_id = s.execute(sql_insert(table).returning(table.c.id), [values]).scalar_one()
@@ -89,7 +95,8 @@ def get(s: Session, figure_id: int) -> FigureRow | None:
 def of_keys(s: Session, *, company: str, keys: Iterable[tuple[str, str]]
             ) -> list[tuple[FigureRow, str | None]]:
     """Every figure of a company for these (metric, period) pairs, with its item's dedupe
-    key (a content-derived tie-break): one query for a whole evaluation."""
+    key (a content-derived tie-break), feed and links (who said it): one query for a whole
+    evaluation."""
     pairs = sorted(set(keys))
     if not pairs:
         return []
@@ -99,7 +106,10 @@ def of_keys(s: Session, *, company: str, keys: Iterable[tuple[str, str]]
         # Plain rows (attribute access like a FigureRow), not ORM objects: an evaluation
         # reads thousands of them and changes none.
         q = (sql_select(*(figure.c[c] for c in _SERIES_COLUMNS),
-                        col(ItemRow.dedupe_key).label("item_key"))
+                        col(ItemRow.dedupe_key).label("item_key"),
+                        col(ItemRow.feed).label("item_feed"),
+                        col(ItemRow.link).label("item_link"),
+                        col(ItemRow.article_url).label("item_article_url"))
              .select_from(figure.outerjoin(ItemRow.__table__))
              .where(figure.c.company == company,
                     tuple_(figure.c.metric, figure.c.period).in_(pairs[i:i + 400])))
